@@ -1,0 +1,285 @@
+"""Settings for the Expenses Portal: one module, every value from the environment.
+
+Production differs from development only by environment values (see .env.example). Values are
+read strictly: a malformed one stops start-up with ImproperlyConfigured naming the variable,
+rather than silently falling back to a default.
+"""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# A .env beside manage.py is read if present; real environment variables win over it.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """django-environ maps any unknown word to False; a typo must not switch DEBUG off or on."""
+    raw = env.str(name, default="").strip().lower()
+    if raw == "":
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use one of true/false/1/0.")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = env.str(name, default="").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below the minimum of {minimum}.")
+    return value
+
+
+def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
+    raw = env.str(name, default=default).strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or (parts.scheme in ("http", "https") and not parts.netloc):
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}."
+        )
+    return raw
+
+
+DEBUG = env_bool("DJANGO_DEBUG", default=True)
+
+DEV_SECRET_KEY = "django-insecure-development-only-not-for-production"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false.")
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "integrations.companies",
+    "integrations.ledger",
+    "integrations.transactions",
+    "integrations.syncs",
+]
+
+# The embedded Codat sandbox is its own app with its own tables; it is only installed (and so
+# only migrated and mounted) when enabled. It defaults to on in development.
+CODAT_SANDBOX_ENABLED = env_bool("CODAT_SANDBOX_ENABLED", default=DEBUG)
+if CODAT_SANDBOX_ENABLED:
+    INSTALLED_APPS.append("codat_sandbox")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "expenses_portal.urls"
+WSGI_APPLICATION = "expenses_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+# SQLite under var/ by default so a fresh machine needs nothing; PostgreSQL when DATABASE_URL says.
+VAR_DIR.mkdir(exist_ok=True)
+try:
+    DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+except (ValueError, KeyError) as exc:  # an unknown scheme or a garbled URL
+    raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while the Celery worker writes; IMMEDIATE transactions take
+    # the write lock up front so two writers queue (for `timeout` seconds) instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and Celery ---------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    env_url("REDIS_URL", REDIS_URL, ("redis", "rediss", "unix"))
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # Shared between processes (web and worker), unlike locmem, and needs no server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# With no broker configured, kombu's filesystem transport passes messages through files under
+# var/celery so `make run` needs no Redis. Redis (or RabbitMQ) when CELERY_BROKER_URL/REDIS_URL say.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+env_url("CELERY_BROKER_URL", CELERY_BROKER_URL, ("filesystem", "redis", "rediss", "amqp", "memory"))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = VAR_DIR / "celery" / "queue"
+    _processed_dir = VAR_DIR / "celery" / "processed"
+    for _d in (_queue_dir, _processed_dir):
+        _d.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_processed_dir),
+        "store_processed": False,
+    }
+# Work state lives in our own tables (sync rows, push operations); task results are not kept.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message to be redelivered
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TIMEZONE = "UTC"
+
+# --- Auth, i18n, static -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# --- Security ------------------------------------------------------------------------------------
+# Secure by default whenever DEBUG is off; each can still be tuned by environment.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+from django.utils.csp import CSP  # noqa: E402  (needs nothing from above; kept with its use)
+
+# Everything is served from our own origin: htmx is vendored, no CDN, no inline scripts.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Codat ---------------------------------------------------------------------------------------
+# The portal talks to Codat (or the embedded sandbox) over HTTP only. The client refuses any base
+# URL other than real Codat or the configured sandbox, so a typo cannot send the key elsewhere.
+CODAT_PRODUCTION_URL = "https://api.codat.io"
+CODAT_SANDBOX_URL = env_url(
+    "CODAT_SANDBOX_URL", "http://127.0.0.1:8000/codat-sandbox", ("http", "https")
+).rstrip("/")
+CODAT_BASE_URL = env_url("CODAT_BASE_URL", CODAT_SANDBOX_URL, ("http", "https")).rstrip("/")
+if CODAT_BASE_URL not in (CODAT_PRODUCTION_URL, CODAT_SANDBOX_URL):
+    raise ImproperlyConfigured(
+        f"CODAT_BASE_URL must be {CODAT_PRODUCTION_URL} or CODAT_SANDBOX_URL ({CODAT_SANDBOX_URL})."
+    )
+DEV_CODAT_API_KEY = "sandbox-dev-key"
+CODAT_API_KEY = env.str("CODAT_API_KEY", default=DEV_CODAT_API_KEY if DEBUG else "")
+if CODAT_BASE_URL == CODAT_PRODUCTION_URL and CODAT_API_KEY in ("", DEV_CODAT_API_KEY):
+    raise ImproperlyConfigured("CODAT_API_KEY must be set to a real key when using real Codat.")
+# A Standard Webhooks secret (whsec_ + base64). The default is for the sandbox in development.
+DEV_WEBHOOK_SECRET = "whsec_c2FuZGJveC1kZXZlbG9wbWVudC13ZWJob29rLXNlY3JldA=="
+CODAT_WEBHOOK_SECRET = env.str("CODAT_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET if DEBUG else "")
+if CODAT_WEBHOOK_SECRET and not CODAT_WEBHOOK_SECRET.startswith("whsec_"):
+    raise ImproperlyConfigured("CODAT_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...).")
+CODAT_TIMEOUT_SECONDS = env_int("CODAT_TIMEOUT_SECONDS", default=30, minimum=1)
+
+# The sandbox's own settings (only read by codat_sandbox; the portal never imports them).
+CODAT_SANDBOX_API_KEYS = env.list("CODAT_SANDBOX_API_KEYS", default=[DEV_CODAT_API_KEY])
+CODAT_SANDBOX_WEBHOOK_URL = env.str(
+    "CODAT_SANDBOX_WEBHOOK_URL", default="http://127.0.0.1:8000/webhooks/codat/"
+)
+CODAT_SANDBOX_WEBHOOK_SECRET = env.str("CODAT_SANDBOX_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET)
+CODAT_SANDBOX_REDIRECT_URL = env.str(
+    "CODAT_SANDBOX_REDIRECT_URL",
+    default="http://127.0.0.1:8000/link/return/?companyId={companyId}&connectionId={connectionId}"
+    "&statusCode={statusCode}&errorMessage={errorMessage}&platform={platform}",
+)
+CODAT_SANDBOX_DAILY_QUOTA = env_int("CODAT_SANDBOX_DAILY_QUOTA", default=100000, minimum=1)
+CODAT_SANDBOX_CONCURRENCY = env_int("CODAT_SANDBOX_CONCURRENCY", default=10, minimum=1)
+
+# --- Logging -------------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
