@@ -48,7 +48,7 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
 
 
 def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
-    raw = env.str(name, default=default).strip()
+    raw = env.str(name, default="").strip() or default  # set-but-empty means "use the default"
     parts = urlsplit(raw)
     if parts.scheme not in schemes or (parts.scheme in ("http", "https") and not parts.netloc):
         raise ImproperlyConfigured(
@@ -122,10 +122,14 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------------
 # SQLite under var/ by default so a fresh machine needs nothing; PostgreSQL when DATABASE_URL says.
 VAR_DIR.mkdir(exist_ok=True)
-try:
-    DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-except (ValueError, KeyError) as exc:  # an unknown scheme or a garbled URL
-    raise ImproperlyConfigured(f"DATABASE_URL is not a usable database URL: {exc}") from None
+_db_url = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+# Only the two databases we test on; django-environ would pass an unknown scheme through as an
+# engine name and fail later with a less helpful import error.
+if urlsplit(_db_url).scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a usable database URL: use sqlite:///path or postgres://user@host/db."
+    )
+DATABASES = {"default": environ.Env.db_url_config(_db_url)}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the Celery worker writes; IMMEDIATE transactions take
@@ -143,7 +147,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery ---------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env.str("REDIS_URL", default="").strip()
 if REDIS_URL:
     env_url("REDIS_URL", REDIS_URL, ("redis", "rediss", "unix"))
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -158,8 +162,9 @@ else:
 
 # With no broker configured, kombu's filesystem transport passes messages through files under
 # var/celery so `make run` needs no Redis. Redis (or RabbitMQ) when CELERY_BROKER_URL/REDIS_URL say.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
-env_url("CELERY_BROKER_URL", CELERY_BROKER_URL, ("filesystem", "redis", "rediss", "amqp", "memory"))
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL", REDIS_URL or "filesystem://", ("filesystem", "redis", "rediss", "amqp", "memory")
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"

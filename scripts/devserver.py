@@ -1,0 +1,82 @@
+"""Run the web server, a Celery worker and Celery beat together for `make run`.
+
+Each child's output is prefixed with its name so all three are visibly running in one terminal.
+Ctrl-C (or any child exiting) stops all of them: a half-running stack, say a web server whose
+worker died, would look healthy while nothing syncs.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HOST_PORT = os.environ.get("PORTAL_ADDR", "127.0.0.1:8000")
+PY = sys.executable
+PROCESSES = {
+    "web": [PY, "manage.py", "runserver", HOST_PORT, "--noreload"],
+    "worker": [
+        PY, "-m", "celery", "-A", "expenses_portal", "worker",
+        "--loglevel=INFO", "--pool=threads", "--concurrency=4", "--hostname=worker@%h",
+    ],
+    "beat": [PY, "-m", "celery", "-A", "expenses_portal", "beat", "--loglevel=INFO"],
+}
+COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m"}
+RESET = "\033[0m"
+
+
+def pump(name, stream):
+    colour = COLOURS[name] if sys.stdout.isatty() else ""
+    reset = RESET if colour else ""
+    for line in iter(stream.readline, ""):
+        sys.stdout.write(f"{colour}{name:>6} |{reset} {line}")
+        sys.stdout.flush()
+
+
+def main():
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    children = {}
+    for name, cmd in PROCESSES.items():
+        # A process group per child so Ctrl-C in this terminal reaches us only, and we decide
+        # the shutdown order; celery's own children go down with their group.
+        children[name] = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            start_new_session=True,
+        )
+        threading.Thread(target=pump, args=(name, children[name].stdout), daemon=True).start()
+
+    url = f"http://{HOST_PORT}/"
+    print(f"\nExpenses Portal: {url}  (web, worker and beat are starting; Ctrl-C stops all)")
+    print("Demo logins (password for all: expenses-demo): alice (owner, Acme Coffee Ltd), "
+          "bob (viewer, Acme Coffee Ltd), carol (owner, Globex Outdoor Inc), staff (staff + admin)")
+    print(f"Codat sandbox: {url}codat-sandbox/ledger/\n", flush=True)
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    exit_code = 0
+    while not stopping.is_set():
+        for name, proc in children.items():
+            if proc.poll() is not None:
+                print(f"{name} exited with code {proc.returncode}; stopping the rest.", flush=True)
+                exit_code = proc.returncode or 1
+                stopping.set()
+                break
+        stopping.wait(0.5)
+
+    for proc in children.values():
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in children.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    print("Stopped web, worker and beat.")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
