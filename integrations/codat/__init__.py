@@ -1,0 +1,40 @@
+"""Typed Codat Expenses API client: ``CodatClient``, its errors and webhook verification.
+
+No Django models here; ``factory`` is the one module that reads Django settings.
+"""
+
+from .client import PRODUCTION_URL, CodatClient
+from .errors import (
+    CodatAlreadyProcessedError,
+    CodatAuthError,
+    CodatConflictError,
+    CodatError,
+    CodatNotFoundError,
+    CodatRateLimitedError,
+    CodatRedirectError,
+    CodatRequestError,
+    CodatTransientError,
+    CodatValidationError,
+    RateLimit,
+)
+from .webhooks import VerifiedWebhook, WebhookVerificationError, WebhookVerifier, verify_webhook
+
+__all__ = [
+    "PRODUCTION_URL",
+    "CodatAlreadyProcessedError",
+    "CodatAuthError",
+    "CodatClient",
+    "CodatConflictError",
+    "CodatError",
+    "CodatNotFoundError",
+    "CodatRateLimitedError",
+    "CodatRedirectError",
+    "CodatRequestError",
+    "CodatTransientError",
+    "CodatValidationError",
+    "RateLimit",
+    "VerifiedWebhook",
+    "WebhookVerificationError",
+    "WebhookVerifier",
+    "verify_webhook",
+]
