@@ -150,7 +150,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="").strip()
 if REDIS_URL:
     env_url("REDIS_URL", REDIS_URL, ("redis", "rediss", "unix"))
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # Shared between processes (web and worker), unlike locmem, and needs no server.
     CACHES = {
@@ -163,7 +165,9 @@ else:
 # With no broker configured, kombu's filesystem transport passes messages through files under
 # var/celery so `make run` needs no Redis. Redis (or RabbitMQ) when CELERY_BROKER_URL/REDIS_URL say.
 CELERY_BROKER_URL = env_url(
-    "CELERY_BROKER_URL", REDIS_URL or "filesystem://", ("filesystem", "redis", "rediss", "amqp", "memory")
+    "CELERY_BROKER_URL",
+    REDIS_URL or "filesystem://",
+    ("filesystem", "redis", "rediss", "amqp", "memory"),
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -183,7 +187,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "heartbeat": {"task": "expenses_portal.heartbeat", "schedule": 30.0},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth, i18n, static -------------------------------------------------------------------------
@@ -259,7 +265,9 @@ if CODAT_BASE_URL == CODAT_PRODUCTION_URL and CODAT_API_KEY in ("", DEV_CODAT_AP
 DEV_WEBHOOK_SECRET = "whsec_c2FuZGJveC1kZXZlbG9wbWVudC13ZWJob29rLXNlY3JldA=="
 CODAT_WEBHOOK_SECRET = env.str("CODAT_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET if DEBUG else "")
 if CODAT_WEBHOOK_SECRET and not CODAT_WEBHOOK_SECRET.startswith("whsec_"):
-    raise ImproperlyConfigured("CODAT_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...).")
+    raise ImproperlyConfigured(
+        "CODAT_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...)."
+    )
 CODAT_TIMEOUT_SECONDS = env_int("CODAT_TIMEOUT_SECONDS", default=30, minimum=1)
 
 # The sandbox's own settings (only read by codat_sandbox; the portal never imports them).

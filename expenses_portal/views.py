@@ -1,24 +1,32 @@
+from datetime import datetime
+
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from .celery import HEARTBEAT_CACHE_KEY
 
 
 @login_required
 def home(request):
-    # Companies come through the user's memberships only; there is no unscoped listing.
-    memberships = (
-        request.user.memberships.select_related("company").order_by("company__name")
-        if hasattr(request.user, "memberships")
-        else []
-    )
+    # Companies come only through the user's own memberships; there is no unscoped listing.
+    memberships = request.user.memberships.select_related("company").order_by("company__name")
     return render(request, "home.html", {"memberships": memberships})
 
 
 @require_GET
 def healthz(request):
-    """Liveness for load balancers: the process answers and the database is reachable."""
+    """For load balancers and people: the database answers, and when the worker last ran."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "database": connection.vendor})
+    stamp = cache.get(HEARTBEAT_CACHE_KEY)
+    age = None
+    if stamp:
+        age = round((timezone.now() - datetime.fromisoformat(stamp)).total_seconds())
+    return JsonResponse(
+        {"status": "ok", "database": connection.vendor, "worker_heartbeat_age_seconds": age}
+    )

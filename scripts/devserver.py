@@ -17,8 +17,16 @@ PY = sys.executable
 PROCESSES = {
     "web": [PY, "manage.py", "runserver", HOST_PORT, "--noreload"],
     "worker": [
-        PY, "-m", "celery", "-A", "expenses_portal", "worker",
-        "--loglevel=INFO", "--pool=threads", "--concurrency=4", "--hostname=worker@%h",
+        PY,
+        "-m",
+        "celery",
+        "-A",
+        "expenses_portal",
+        "worker",
+        "--loglevel=INFO",
+        "--pool=threads",
+        "--concurrency=4",
+        "--hostname=worker@%h",
     ],
     "beat": [PY, "-m", "celery", "-A", "expenses_portal", "beat", "--loglevel=INFO"],
 }
@@ -41,15 +49,21 @@ def main():
         # A process group per child so Ctrl-C in this terminal reaches us only, and we decide
         # the shutdown order; celery's own children go down with their group.
         children[name] = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
             start_new_session=True,
         )
         threading.Thread(target=pump, args=(name, children[name].stdout), daemon=True).start()
 
     url = f"http://{HOST_PORT}/"
     print(f"\nExpenses Portal: {url}  (web, worker and beat are starting; Ctrl-C stops all)")
-    print("Demo logins (password for all: expenses-demo): alice (owner, Acme Coffee Ltd), "
-          "bob (viewer, Acme Coffee Ltd), carol (owner, Globex Outdoor Inc), staff (staff + admin)")
+    print(
+        "Demo logins (password for all: expenses-demo): alice (owner, Acme Coffee Ltd), "
+        "bob (viewer, Acme Coffee Ltd), carol (owner, Globex Outdoor Inc), staff (staff + admin)"
+    )
     print(f"Codat sandbox: {url}codat-sandbox/ledger/\n", flush=True)
 
     stopping = threading.Event()

@@ -22,8 +22,14 @@ PRODUCTION_ENV = {
 
 # Variables a developer or CI may have set that would change what a subprocess under test sees.
 _SCRUB = {
-    "DJANGO_DEBUG", "DJANGO_SECRET_KEY", "CODAT_BASE_URL", "CODAT_API_KEY", "CODAT_SANDBOX_URL",
-    "CODAT_WEBHOOK_SECRET", "CODAT_SANDBOX_ENABLED", "LOG_LEVEL",
+    "DJANGO_DEBUG",
+    "DJANGO_SECRET_KEY",
+    "CODAT_BASE_URL",
+    "CODAT_API_KEY",
+    "CODAT_SANDBOX_URL",
+    "CODAT_WEBHOOK_SECRET",
+    "CODAT_SANDBOX_ENABLED",
+    "LOG_LEVEL",
 }
 
 
@@ -69,14 +75,18 @@ def test_redis_is_the_cache_and_broker_when_configured():
 
 def test_embedded_defaults_need_no_server():
     result = run_manage(
-        "shell", "--no-imports", "-c",
+        "shell",
+        "--no-imports",
+        "-c",
         "from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CODAT_BASE_URL)",
         env={"DATABASE_URL": "", "REDIS_URL": "", "CELERY_BROKER_URL": ""},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3", "filesystem://", "http://127.0.0.1:8000/codat-sandbox",
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "http://127.0.0.1:8000/codat-sandbox",
     ]
 
 
@@ -110,7 +120,10 @@ def test_deploy_check_is_clean_with_production_values():
 
 def test_production_values_switch_the_sandbox_off():
     result = run_manage(
-        "shell", "--no-imports", "-c", "from django.conf import settings as s; print(s.CODAT_SANDBOX_ENABLED)",
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.CODAT_SANDBOX_ENABLED)",
         env=PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stderr
