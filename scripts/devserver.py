@@ -48,7 +48,7 @@ def main():
     for name, cmd in PROCESSES.items():
         # A process group per child so Ctrl-C in this terminal reaches us only, and we decide
         # the shutdown order; celery's own children go down with their group.
-        children[name] = subprocess.Popen(
+        children[name] = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
             cmd,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

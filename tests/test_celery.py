@@ -3,7 +3,6 @@
 import time
 
 import pytest
-
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 
