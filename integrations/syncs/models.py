@@ -1,1 +1,251 @@
-from django.db import models  # noqa: F401
+"""The history of every write to Codat: syncs, their transactions, push operations, webhooks.
+
+Rows are created before or as the work happens and closed with its outcome, so the health
+page, the admin and the workers all read state from here rather than from logs or Celery.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.companies.models import Company, Connection
+from integrations.transactions.models import Transaction
+
+
+class SyncQuerySet(models.QuerySet):
+    def open(self):
+        """Syncs Codat has not finished: not yet acknowledged, or reporting a 1xxx code."""
+        return self.filter(Q(status_code__isnull=True) | Q(status_code__lt=2000))
+
+    def finished(self):
+        return self.filter(status_code__gte=2000)
+
+
+class Sync(models.Model):
+    """One Codat sync: every expense, reimbursable, adjustment or transfer write starts one."""
+
+    class Kind(models.TextChoices):
+        EXPENSE = "expense", "Expense transactions"
+        EXPENSE_UPDATE = "expense_update", "Expense update"
+        REIMBURSABLE = "reimbursable", "Reimbursable expenses"
+        REIMBURSABLE_UPDATE = "reimbursable_update", "Reimbursable update"
+        ADJUSTMENT = "adjustment", "Adjustments"
+        TRANSFER = "transfer", "Transfer"
+
+    # Codat's syncStatusCode values (codat-api.md 4.7). The leading digit carries the meaning
+    # (1 running, 2 done, 4/5 failed), which is how codes not listed here are classified.
+    class StatusCode(models.IntegerChoices):
+        IN_PROGRESS = 1000, "In progress"
+        LONG_RUNNING = 1010, "In progress for over 10 minutes"
+        SUCCESS = 2000, "Success"
+        SUCCESS_NOTHING_WRITTEN = 2040, "Success, nothing written"
+        CONFIGURATION_ERROR = 4000, "Configuration error"
+        COMPANY_NOT_FOUND = 4040, "Company deleted or de-authorised"
+        COMPANY_DEAUTHORIZED = 4220, "Company deleted or de-authorised"
+        BILLING_EXPIRED = 4260, "Accounting software billing expired"
+        SERVER_ERROR = 5000, "Codat server error"
+        DUPLICATE = 5080, "Duplication protection"
+        PROCESSING_ERROR = 5120, "Data processing error"
+        WRITE_ERROR = 5130, "Data write error"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="syncs")
+    # Null while the write request is in flight: the row is made first, with the Idempotency-Key
+    # the request carries, so a crash between sending and saving the answer can be replayed.
+    codat_sync_id = models.UUIDField(unique=True, null=True, blank=True)
+    idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=24, choices=Kind)
+    # `choices` only labels the codes we know; workers store whatever code Codat reports.
+    status_code = models.PositiveIntegerField(choices=StatusCode, null=True, blank=True)
+    status_text = models.CharField(max_length=64, blank=True, help_text="Codat's syncStatus")
+    error_message = models.TextField(blank=True)
+    data_pushed = models.BooleanField(default=False)
+    total_count = models.PositiveIntegerField(default=0)
+    completed_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SyncQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status_code__isnull=True) | Q(codat_sync_id__isnull=False),
+                name="sync_status_needs_sync_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_count__lte=F("total_count") - F("failed_count")),
+                name="sync_counts_within_total",
+            ),
+        ]
+        indexes = [
+            # The latest sync of a company (health, the company page).
+            models.Index(fields=["company", "-requested_at"], name="sync_company_latest"),
+            # The poller: open syncs, least recently polled first.
+            models.Index(
+                fields=["last_polled_at"],
+                condition=Q(status_code__isnull=True) | Q(status_code__lt=2000),
+                name="sync_open_by_last_polled",
+            ),
+        ]
+
+    def __str__(self):
+        sync_id = self.codat_sync_id or "not yet acknowledged"
+        return f"{self.get_kind_display()} sync {sync_id} ({self.status_label})"
+
+    @staticmethod
+    def code_is_terminal(code):
+        # Anything outside 1xxx is final, so an unfamiliar code can never be polled forever.
+        return code is not None and not 1000 <= code < 2000
+
+    @staticmethod
+    def code_is_success(code):
+        return code is not None and 2000 <= code < 3000
+
+    @property
+    def status_label(self):
+        if self.status_code is None:
+            return "Requested"
+        if self.status_code in self.StatusCode.values:
+            return self.StatusCode(self.status_code).label
+        return f"Code {self.status_code}"
+
+    @property
+    def is_terminal(self):
+        return self.code_is_terminal(self.status_code)
+
+    @property
+    def is_success(self):
+        return self.code_is_success(self.status_code)
+
+    @property
+    def is_failure(self):
+        return self.is_terminal and not self.is_success
+
+    @property
+    def is_long_running(self):
+        return self.status_code == self.StatusCode.LONG_RUNNING
+
+    @property
+    def is_duplicate(self):
+        # 5080 means Codat already holds this data: reconcile what is there, never re-send.
+        return self.status_code == self.StatusCode.DUPLICATE
+
+
+class SyncTransaction(models.Model):
+    """One transaction's part in one sync, as Codat reported it."""
+
+    class Status(models.TextChoices):
+        PENDING = "Pending", "Pending"
+        COMPLETED = "Completed", "Completed"
+        VALIDATION_ERROR = "ValidationError", "Validation error"
+        PUSH_ERROR = "PushError", "Push error"
+        UNKNOWN = "Unknown", "Unknown"
+
+    sync = models.ForeignKey(Sync, on_delete=models.CASCADE, related_name="items")
+    # RESTRICT: a transaction that has been sent to the ledger keeps its history; only
+    # deleting the whole company (which cascades through both) removes it.
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.RESTRICT, related_name="sync_items"
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    message = models.TextField(blank=True)
+    ledger_record_id = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sync", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sync", "transaction"], name="synctransaction_unique_sync_transaction"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.transaction_id} in {self.sync.codat_sync_id}: {self.status}"
+
+
+class WriteOperation(models.Model):
+    """A Codat push operation: creating a supplier, customer, account or bank account."""
+
+    class DataType(models.TextChoices):
+        SUPPLIERS = "suppliers", "Supplier"
+        CUSTOMERS = "customers", "Customer"
+        ACCOUNTS = "chartOfAccounts", "Account"
+        BANK_ACCOUNTS = "bankAccounts", "Bank account"
+
+    class Status(models.TextChoices):
+        PENDING = "Pending", "Pending"
+        SUCCESS = "Success", "Success"
+        FAILED = "Failed", "Failed"
+        TIMED_OUT = "TimedOut", "Timed out"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="write_operations")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="write_operations"
+    )
+    push_operation_key = models.UUIDField(unique=True)
+    data_type = models.CharField(max_length=32, choices=DataType)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    record_id = models.CharField(max_length=255, blank=True, help_text="The created record's id")
+    error_message = models.TextField(blank=True)
+    validation = models.JSONField(default=dict, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [
+            # The poller: write operations still pending, oldest first.
+            models.Index(
+                fields=["requested_at"],
+                condition=Q(status="Pending"),
+                name="writeoperation_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_data_type_display()} write {self.push_operation_key} ({self.status})"
+
+    @property
+    def is_terminal(self):
+        return self.status != self.Status.PENDING
+
+
+class WebhookEvent(models.Model):
+    """A webhook delivery from Codat, stored on receipt and processed in the background."""
+
+    # Codat delivers at least once and keeps the `webhook-id` header across retries, so this
+    # unique column is what makes a redelivery a no-op.
+    webhook_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=100)
+    company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_events"
+    )
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processing_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            # The processing task and sweeper: events not processed yet, oldest first.
+            models.Index(
+                fields=["received_at"],
+                condition=Q(processed_at__isnull=True),
+                name="webhookevent_unprocessed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.webhook_id}"
+
+    @property
+    def is_processed(self):
+        return self.processed_at is not None

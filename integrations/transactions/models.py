@@ -1,1 +1,230 @@
-from django.db import models  # noqa: F401
+import uuid
+from pathlib import PurePath
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.companies.models import Company
+from integrations.ledger.models import CURRENCY_CODE, BankAccount, Card, ExpenseCategory, Supplier
+
+MONEY = {"max_digits": 18, "decimal_places": 4}
+
+
+class Transaction(models.Model):
+    """A piece of the partner's spend on its way to the ledger.
+
+    The primary key is also the id Codat knows the transaction by: Codat treats it as the
+    idempotency key (unique per company), so a resend after a lost response cannot duplicate.
+    """
+
+    class Kind(models.TextChoices):
+        EXPENSE = "expense", "Card expense"
+        REIMBURSABLE = "reimbursable", "Reimbursable claim"
+        TRANSFER = "transfer", "Transfer"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    # Codat's enum strings, sent as the expense's `type` as they are.
+    class ExpenseType(models.TextChoices):
+        PAYMENT = "Payment", "Payment"
+        REFUND = "Refund", "Refund"
+        REWARD = "Reward", "Reward"
+        CHARGEBACK = "Chargeback", "Chargeback"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        READY = "ready", "Ready to sync"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        QUEUED = "queued", "Queued"
+        PUSHING = "pushing", "Sending"
+        SYNCING = "syncing", "Syncing"
+        COMPLETED = "completed", "In the ledger"
+        FAILED = "failed", "Failed"
+
+    IN_FLIGHT_STATUSES = (Status.QUEUED, Status.PUSHING, Status.SYNCING)
+    EDITABLE_STATUSES = (Status.DRAFT, Status.READY, Status.NEEDS_ATTENTION, Status.FAILED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="transactions")
+    kind = models.CharField(max_length=16, choices=Kind, default=Kind.EXPENSE)
+    expense_type = models.CharField(
+        max_length=16,
+        choices=ExpenseType,
+        blank=True,
+        help_text="Card expenses only; reimbursable claims and transfers have no type.",
+    )
+    # RESTRICT: a card or category with spend against it cannot be deleted on its own (archive
+    # it instead), yet deleting the whole company still cascades through both.
+    card = models.ForeignKey(
+        Card, on_delete=models.RESTRICT, null=True, blank=True, related_name="transactions"
+    )
+    category = models.ForeignKey(
+        ExpenseCategory,
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="transactions",
+    )
+    # The employee (held as a supplier) on a reimbursable claim; on card spend it overrides
+    # the company's default supplier.
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merchant_name = models.CharField(max_length=255, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    issue_date = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    net_amount = models.DecimalField(**MONEY, default=0)
+    tax_amount = models.DecimalField(**MONEY, default=0)
+    # Foreign units per base unit, as Codat defines it; required when a currency is not base.
+    currency_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    from_bank_account = models.ForeignKey(
+        BankAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    to_bank_account = models.ForeignKey(
+        BankAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.DRAFT)
+    # When `status` last changed; the sweeper re-queues work that sits in flight too long.
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    needs_attention_reason = models.TextField(blank=True)
+    ledger_record_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-issue_date", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(currency__regex=CURRENCY_CODE),
+                name="transaction_currency_iso_code",
+                violation_error_message="Currency must be a three-letter ISO code, e.g. GBP.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="expense",
+                        expense_type__in=["Payment", "Refund", "Reward", "Chargeback"],
+                    )
+                    | (~Q(kind="expense") & Q(expense_type=""))
+                ),
+                name="transaction_expense_type_only_on_expenses",
+                violation_error_message="Card expenses need a type; other kinds have none.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="needs_attention") | ~Q(needs_attention_reason=""),
+                name="transaction_attention_has_reason",
+                violation_error_message="Say what needs attention.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency_rate__isnull=True) | Q(currency_rate__gt=0),
+                name="transaction_currency_rate_positive",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(from_amount__isnull=True) | Q(from_amount__gt=0))
+                    & (Q(to_amount__isnull=True) | Q(to_amount__gt=0))
+                ),
+                name="transaction_transfer_amounts_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True) | Q(due_date__gte=models.F("issue_date")),
+                name="transaction_due_not_before_issue",
+            ),
+        ]
+        indexes = [
+            # The push worker: Transaction.objects.filter(company=c, status="ready")
+            # .order_by("issue_date"), so oldest spend goes first and the batch is cheap to find.
+            models.Index(
+                fields=["company", "issue_date"],
+                condition=Q(status="ready"),
+                name="transaction_ready_by_company",
+            ),
+            # The company's transaction list, newest first.
+            models.Index(fields=["company", "-issue_date"], name="transaction_company_recent"),
+            # The sweeper: in-flight rows whose status has not moved since a cutoff.
+            models.Index(
+                fields=["status_changed_at"],
+                condition=Q(status__in=["queued", "pushing", "syncing"]),
+                name="transaction_in_flight",
+            ),
+        ]
+
+    def __str__(self):
+        what = self.merchant_name or self.get_kind_display()
+        return f"{what} {self.total_amount} {self.currency} on {self.issue_date}"
+
+    @property
+    def total_amount(self):
+        if self.kind == self.Kind.TRANSFER and self.from_amount is not None:
+            return self.from_amount
+        return (self.net_amount or 0) + (self.tax_amount or 0)
+
+    @property
+    def valid_for_key(self):
+        """This transaction's entry in Codat's `validFor` list on mapping-option accounts."""
+        if self.kind == self.Kind.EXPENSE:
+            return f"expense-transactions.{self.expense_type}"
+        return {
+            self.Kind.REIMBURSABLE: "reimbursable-expense-transactions",
+            self.Kind.TRANSFER: "transfer-transactions",
+            self.Kind.ADJUSTMENT: "adjustment-transactions",
+        }[self.kind]
+
+    @property
+    def is_editable(self):
+        return self.status in self.EDITABLE_STATUSES
+
+
+def receipt_upload_to(receipt, filename):
+    # An opaque stored name: users' filenames are kept in `original_filename`, never in paths.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    transaction = receipt.transaction
+    return f"receipts/{transaction.company_id}/{transaction.pk}/{uuid.uuid4().hex}{suffix}"
+
+
+class Receipt(models.Model):
+    class UploadStatus(models.TextChoices):
+        PENDING = "pending", "Waiting to upload"
+        UPLOADING = "uploading", "Uploading"
+        UPLOADED = "uploaded", "Uploaded"
+        FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Not accepted by the ledger"
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="receipts")
+    file = models.FileField(upload_to=receipt_upload_to, max_length=255)
+    original_filename = models.CharField(max_length=255)
+    size = models.BigIntegerField(help_text="Bytes")
+    content_type = models.CharField(max_length=100)
+    upload_status = models.CharField(
+        max_length=16, choices=UploadStatus, default=UploadStatus.PENDING
+    )
+    codat_attachment_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["transaction", "created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gte=0), name="receipt_size_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(upload_status="uploaded") | ~Q(codat_attachment_id=""),
+                name="receipt_uploaded_has_attachment_id",
+            ),
+        ]
+        indexes = [
+            # The upload worker: receipts still waiting, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(upload_status="pending"),
+                name="receipt_pending_upload",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.original_filename} ({self.get_upload_status_display()})"
