@@ -1,4 +1,4 @@
-"""Build the Codat client and webhook verifier from Django settings (the package's only Django use)."""
+"""Build the Codat client and webhook verifier from Django settings (the only Django use here)."""
 
 from __future__ import annotations
 
