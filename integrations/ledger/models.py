@@ -4,6 +4,8 @@ Two halves: records cached from the accounting software through Codat (Codat's c
 every refresh), and the partner's own categories and cards with the mapping the customer chose.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -97,7 +99,8 @@ class TaxRate(CachedRecord):
         ordering = ["company", "name"]
 
     def __str__(self):
-        return f"{self.name} ({self.effective_rate.normalize()}%)"
+        # normalize() alone would print 20.0000 as 2E+1.
+        return f"{self.name} ({Decimal(self.effective_rate).normalize():f}%)"
 
 
 class TrackingCategory(CachedRecord):
