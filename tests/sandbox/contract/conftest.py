@@ -1,0 +1,148 @@
+"""Fixtures for the SDK contract suite.
+
+Every test drives Codat's official Python SDK (`codat-sync-for-expenses`, generated from Codat's
+spec by people who never saw our sandbox) against the embedded sandbox over real HTTP, through
+pytest-django's live server. The SDK's strict pydantic models and per-operation status maps are
+the oracle: a wrong status code, a missing required field or a mis-cased enum surfaces as
+`SDKError` / `ResponseValidationError`, which no test catches.
+
+Coverage is kept honest in two halves:
+
+* each test declares the spec operations it exercises with `@pytest.mark.operations(...)`, and an
+  autouse fixture fails a passing test whose declared operations were not all sent over HTTP
+  (it records the operationId of every request the SDK actually made);
+* `test_operation_coverage.py` reads the operationIds from the spec and fails when one of them is
+  declared by no collected test.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from codat_sync_for_expenses import CodatSyncExpenses
+from codat_sync_for_expenses.models import shared
+from codat_sync_for_expenses.utils import RetryConfig
+
+from .helpers import AUTH_HEADER, LinkedCompany, link_company
+
+# --- markers and coverage bookkeeping -------------------------------------------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "operations(*operation_ids): spec operations the test sends through the SDK (checked)",
+    )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"contract_rep_{report.when}", report)
+    return report
+
+
+def declared_operations(item) -> set[str]:
+    ops: set[str] = set()
+    for mark in item.iter_markers("operations"):
+        ops.update(mark.args)
+    return ops
+
+
+class CallLog:
+    """operationIds (and HTTP status) of every request the SDK clients of one test sent."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, int | None]] = []
+
+    def operation_ids(self) -> set[str]:
+        return {op for op, _ in self.calls}
+
+
+@pytest.fixture
+def call_log() -> CallLog:
+    return CallLog()
+
+
+@pytest.fixture(autouse=True)
+def _declared_operations_were_sent(request, call_log):
+    yield
+    declared = declared_operations(request.node)
+    report = getattr(request.node, "contract_rep_call", None)
+    if not declared or report is None or not report.passed:
+        return
+    missing = declared - call_log.operation_ids()
+    if missing:
+        pytest.fail(
+            f"{request.node.nodeid} declares operations it never sent: {sorted(missing)}",
+            pytrace=False,
+        )
+
+
+# --- SDK clients ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _quiet_sandbox_side_effects(settings):
+    # Webhooks from the sandbox must not reach whatever dev server happens to listen on :8000.
+    settings.CODAT_SANDBOX_WEBHOOK_URL = "http://127.0.0.1:9/contract-suite-webhooks/"
+    settings.CODAT_SANDBOX_DAILY_QUOTA = 1_000_000
+
+
+@pytest.fixture
+def server_url(live_server) -> str:
+    return live_server.url + "/codat-sandbox"
+
+
+@pytest.fixture
+def make_sdk(server_url, call_log):
+    clients: list[httpx.Client] = []
+
+    def make(auth_header: str = AUTH_HEADER) -> CodatSyncExpenses:
+        client = httpx.Client(timeout=10)
+        clients.append(client)
+        sdk = CodatSyncExpenses(
+            security=shared.Security(auth_header=auth_header),
+            server_url=server_url,
+            client=client,
+            retry_config=RetryConfig("none", None, False),
+        )
+        api_client = sdk._api_client
+        original = api_client.call_api
+
+        def recording_call_api(*args, operation_id=None, **kwargs):
+            try:
+                response = original(*args, operation_id=operation_id, **kwargs)
+            except Exception:
+                call_log.calls.append((operation_id, None))
+                raise
+            call_log.calls.append((operation_id, getattr(response, "status", None)))
+            return response
+
+        api_client.call_api = recording_call_api
+        return sdk
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def sdk(make_sdk) -> CodatSyncExpenses:
+    return make_sdk()
+
+
+@pytest.fixture
+def linked_company(request, sdk) -> LinkedCompany:
+    """A company linked to an accounting platform (QBO unless parametrised indirectly with a
+    platform key), with its partner-expense connection and company configuration set."""
+    platform_key = getattr(request, "param", "qhyg")
+    return link_company(sdk, platform_key)
+
+
+@pytest.fixture
+def company(sdk):
+    """A bare company with no connections."""
+    return sdk.companies.create(request={"name": f"Contract bare {uuid.uuid4().hex[:6]}"})

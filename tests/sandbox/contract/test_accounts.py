@@ -1,0 +1,102 @@
+"""Accounts: the create-account options and pushing a new account to the ledger."""
+
+import uuid
+
+import pytest
+
+from .helpers import UNKNOWN_ID, pending_connection, raises_codat_error, wait_for_push
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def account_prototype(currency):
+    return {
+        "nominal_code": str(7000 + uuid.uuid4().int % 999),
+        "name": f"Contract Travel {uuid.uuid4().hex[:6]}",
+        "description": "Created by the contract suite",
+        "fully_qualified_category": "Expense.Travel",
+        "fully_qualified_name": "Expense.Travel.Contract",
+        "currency": currency,
+        "type": "Expense",
+        "status": "Active",
+        "is_bank_account": False,
+    }
+
+
+@pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)
+@pytest.mark.operations("get-create-chartOfAccounts-model")
+def test_create_account_options(sdk, linked_company):
+    option = sdk.accounts.get_create_model(
+        request={
+            "company_id": linked_company.company_id,
+            "connection_id": linked_company.connection_id,
+        }
+    )
+    assert option.type == "Object"
+    assert option.display_name
+    assert option.properties, "the options describe the account's fields"
+
+
+@pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)
+@pytest.mark.operations("create-account")
+def test_create_account(sdk, linked_company):
+    lc = linked_company
+    prototype = account_prototype(lc.currency)
+    created = sdk.accounts.create(
+        request={
+            "company_id": lc.company_id,
+            "connection_id": lc.connection_id,
+            "account_prototype": prototype,
+        }
+    )
+    assert created.company_id == lc.company_id
+    assert created.data_connection_key == lc.connection_id
+    assert created.data_type == "chartOfAccounts"
+    assert created.status in ("Pending", "Success")
+    done = wait_for_push(sdk, lc.company_id, created.push_operation_key)
+    assert done.status == "Success", done.error_message
+    mapping = sdk.mapping_options.get_mapping_options(request={"company_id": lc.company_id})
+    assert prototype["name"] in [a.name for a in mapping.accounts]
+
+
+@pytest.mark.operations("create-account")
+def test_create_account_without_a_name_is_400(sdk, linked_company):
+    prototype = account_prototype(linked_company.currency)
+    del prototype["name"]
+    with raises_codat_error(400):
+        sdk.accounts.create(
+            request={
+                "company_id": linked_company.company_id,
+                "connection_id": linked_company.connection_id,
+                "account_prototype": prototype,
+            }
+        )
+
+
+@pytest.mark.operations("create-account")
+def test_create_account_on_pending_connection_is_400(sdk):
+    company, connection = pending_connection(sdk)
+    with raises_codat_error(400):
+        sdk.accounts.create(
+            request={
+                "company_id": company.id,
+                "connection_id": connection.id,
+                "account_prototype": account_prototype("USD"),
+            }
+        )
+
+
+@pytest.mark.operations("create-account", "get-create-chartOfAccounts-model")
+def test_unknown_connection_is_404(sdk, linked_company):
+    with raises_codat_error(404):
+        sdk.accounts.get_create_model(
+            request={"company_id": linked_company.company_id, "connection_id": UNKNOWN_ID}
+        )
+    with raises_codat_error(404):
+        sdk.accounts.create(
+            request={
+                "company_id": linked_company.company_id,
+                "connection_id": UNKNOWN_ID,
+                "account_prototype": account_prototype("USD"),
+            }
+        )

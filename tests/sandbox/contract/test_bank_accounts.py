@@ -1,0 +1,84 @@
+"""Bank accounts: the create options and pushing a new bank account (e.g. a card) to the ledger."""
+
+import uuid
+
+import pytest
+
+from .helpers import UNKNOWN_ID, pending_connection, raises_codat_error, wait_for_push
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def bank_account(currency):
+    return {
+        "account_name": f"Contract Card {uuid.uuid4().hex[:6]}",
+        "account_type": "Credit",
+        "nominal_code": str(8000 + uuid.uuid4().int % 999),
+        "account_number": "4111",
+        "currency": currency,
+        "institution": "Contract Bank",
+        "status": "Active",
+    }
+
+
+@pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)
+@pytest.mark.operations("get-create-bankAccounts-model")
+def test_create_bank_account_options(sdk, linked_company):
+    option = sdk.bank_accounts.get_create_model(
+        request={
+            "company_id": linked_company.company_id,
+            "connection_id": linked_company.connection_id,
+        }
+    )
+    assert option.type == "Object"
+    assert option.display_name
+    assert option.properties
+
+
+@pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)
+@pytest.mark.operations("create-bank-account")
+def test_create_bank_account(sdk, linked_company):
+    lc = linked_company
+    body = bank_account(lc.currency)
+    created = sdk.bank_accounts.create(
+        request={
+            "company_id": lc.company_id,
+            "connection_id": lc.connection_id,
+            "bank_account": body,
+        }
+    )
+    assert created.company_id == lc.company_id
+    assert created.data_type == "bankAccounts"
+    done = wait_for_push(sdk, lc.company_id, created.push_operation_key)
+    assert done.status == "Success", done.error_message
+    mapping = sdk.mapping_options.get_mapping_options(request={"company_id": lc.company_id})
+    assert body["account_name"] in [a.name for a in mapping.accounts if a.is_bank_account]
+
+
+@pytest.mark.operations("create-bank-account")
+def test_create_bank_account_on_pending_connection_is_400(sdk):
+    company, connection = pending_connection(sdk)
+    with raises_codat_error(400):
+        sdk.bank_accounts.create(
+            request={
+                "company_id": company.id,
+                "connection_id": connection.id,
+                "bank_account": bank_account("USD"),
+            }
+        )
+
+
+@pytest.mark.operations("create-bank-account", "get-create-bankAccounts-model")
+def test_unknown_company_is_404(sdk):
+    with raises_codat_error(404):
+        sdk.bank_accounts.get_create_model(
+            request={"company_id": UNKNOWN_ID, "connection_id": UNKNOWN_ID}
+        )
+    with raises_codat_error(404):
+        sdk.bank_accounts.create(
+            request={
+                "company_id": UNKNOWN_ID,
+                "connection_id": UNKNOWN_ID,
+                "bank_account": bank_account("USD"),
+            }
+        )

@@ -1,0 +1,67 @@
+"""Company configuration: set from mapping options / suppliers / customers, then read back."""
+
+import pytest
+
+from .helpers import UNKNOWN_ID, raises_codat_error
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)
+@pytest.mark.operations("get-company-configuration", "set-company-configuration")
+def test_configuration_round_trip(sdk, linked_company):
+    lc = linked_company
+    config = sdk.configuration.get(request={"company_id": lc.company_id})
+    assert config.bank_account.id == lc.bank_account.id
+    assert config.supplier.id == lc.supplier.id
+    assert config.customer.id == lc.customer.id
+
+    other_banks = [
+        a for a in lc.mapping.accounts if a.is_bank_account and a.id != lc.bank_account.id
+    ]
+    assert other_banks, "the seeded ledger should have more than one bank account"
+    saved = sdk.configuration.set(
+        request={
+            "company_id": lc.company_id,
+            "company_configuration": {
+                "bank_account": {"id": other_banks[0].id},
+                "supplier": {"id": lc.supplier.id},
+                "customer": {"id": lc.customer.id},
+            },
+        }
+    )
+    assert saved.bank_account.id == other_banks[0].id
+    again = sdk.configuration.get(request={"company_id": lc.company_id})
+    assert again.bank_account.id == other_banks[0].id
+
+
+@pytest.mark.operations("set-company-configuration")
+def test_configuration_with_ids_not_in_the_ledger_is_400(sdk, linked_company):
+    with raises_codat_error(400):
+        sdk.configuration.set(
+            request={
+                "company_id": linked_company.company_id,
+                "company_configuration": {
+                    "bank_account": {"id": "no-such-bank-account"},
+                    "supplier": {"id": linked_company.supplier.id},
+                    "customer": {"id": linked_company.customer.id},
+                },
+            }
+        )
+
+
+@pytest.mark.operations("get-company-configuration", "set-company-configuration")
+def test_configuration_of_unknown_company_is_404(sdk):
+    with raises_codat_error(404):
+        sdk.configuration.get(request={"company_id": UNKNOWN_ID})
+    with raises_codat_error(404):
+        sdk.configuration.set(
+            request={
+                "company_id": UNKNOWN_ID,
+                "company_configuration": {
+                    "bank_account": {"id": "1"},
+                    "supplier": {"id": "1"},
+                    "customer": {"id": "1"},
+                },
+            }
+        )
