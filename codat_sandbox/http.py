@@ -1,0 +1,235 @@
+"""The one wrapper every API view goes through, plus JSON and paging helpers.
+
+The wrapper does what Codat's gateway does before and after an operation: Basic API-key auth,
+fault injection, the daily quota and per-company concurrency (429 + Retry-After), Idempotency-Key
+replay, X-Rate-Limit-* headers on every answer, and Codat's ErrorMessage body (with a
+correlationId) for every error, including unexpected exceptions.
+"""
+
+import base64
+import binascii
+import logging
+import uuid
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from . import jsonutil, limits, query
+from .errors import MALFORMED_QUERY, ApiError, error_response, invalid, new_correlation_id
+
+logger = logging.getLogger(__name__)
+
+
+def api_keys() -> list[str]:
+    return list(getattr(settings, "CODAT_SANDBOX_API_KEYS", ["sandbox-dev-key"]))
+
+
+def authorized(request) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "basic" or not credential.strip():
+        return False
+    try:
+        key = base64.b64decode(credential.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return key in api_keys()
+
+
+def json_response(data, status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        jsonutil.dumps(data), status=status, content_type="application/json; charset=utf-8"
+    )
+
+
+def no_content(status: int = 204) -> HttpResponse:
+    return HttpResponse(status=status)
+
+
+def endpoint(**handlers):
+    """Build a view for one API path from one handler per HTTP method.
+
+    Handlers take (request, **url kwargs) and return an HttpResponse; they run inside a
+    database transaction, so an ApiError raised half-way leaves nothing behind.
+    """
+
+    @csrf_exempt
+    def view(request, **kwargs):
+        return _serve(request, handlers, kwargs)
+
+    view.handlers = handlers
+    return view
+
+
+def _serve(request, handlers, kwargs):
+    from . import engine  # the engine imports views' helpers; keep the cycle lazy
+
+    engine.ensure_background()
+    correlation_id = new_correlation_id()
+    now = timezone.now()
+    company_id = kwargs.get("company_id")
+    rate_headers = limits.rate_headers(limits.current_usage(now), now)
+    marker = None
+    idempotency_key = None
+    try:
+        handler = handlers.get(request.method)
+        if handler is None:
+            raise ApiError(405, headers={"Allow": ", ".join(sorted(handlers))})
+        if not authorized(request):
+            raise ApiError(401)
+        limits.inject_faults(limits.faults_for(company_id), rate_headers, now)
+        used = limits.count_request(now)
+        rate_headers = limits.rate_headers(used, now)
+        if used > limits.daily_quota():
+            if used == limits.daily_quota() + 1:
+                engine.enqueue_rate_limit_reached(now)
+            raise limits.too_many(limits.seconds_until_reset(now), rate_headers)
+        if company_id is not None:
+            marker = limits.enter_company(company_id, now)
+            if marker is None:
+                raise limits.too_many(1, rate_headers)
+        if request.method in ("POST", "PATCH") and request.headers.get("Idempotency-Key"):
+            idempotency_key = request.headers["Idempotency-Key"]
+            stored = limits.claim_idempotency_key(
+                idempotency_key, limits.request_fingerprint(request), now
+            )
+            if stored is not None:
+                idempotency_key = None  # replaying; this request owns nothing
+                response = HttpResponse(bytes(stored.body), status=stored.status_code)
+                for name, value in stored.headers.items():
+                    response[name] = value
+                return _finish(response, rate_headers, correlation_id)
+        with transaction.atomic():
+            response = handler(request, **kwargs)
+    except ApiError as exc:
+        response = error_response(exc, correlation_id)
+    except Exception:
+        logger.exception("Sandbox API error (correlationId %s)", correlation_id)
+        response = error_response(ApiError(500), correlation_id)
+    finally:
+        limits.leave_company(marker)
+    if idempotency_key is not None:
+        limits.store_idempotent_response(idempotency_key, response)
+    return _finish(response, rate_headers, correlation_id)
+
+
+def _finish(response, rate_headers, correlation_id):
+    for name, value in rate_headers.items():
+        if name not in response:
+            response[name] = value
+    response["X-Correlation-Id"] = correlation_id
+    return response
+
+
+# --- Request parsing --------------------------------------------------------------------------
+
+
+def parse_json(request):
+    """The request body as JSON with decimals kept exact; 400 when it is not JSON."""
+    if not request.body:
+        raise invalid(
+            [
+                {
+                    "itemId": "body",
+                    "message": "A request body is required.",
+                    "validatorName": "RequiredValidator",
+                }
+            ]
+        )
+    try:
+        return jsonutil.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid(
+            [
+                {
+                    "itemId": "body",
+                    "message": "The request body is not valid JSON.",
+                    "validatorName": "JsonValidator",
+                }
+            ]
+        ) from None
+
+
+def validated_body(request, schema: dict, service: str = "PublicApi"):
+    from .schemas import validate
+
+    value, errors = validate(schema, parse_json(request))
+    if errors:
+        raise invalid(errors, service=service)
+    return value
+
+
+def parse_uuid(value: str, not_found: ApiError) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise not_found from None
+
+
+def _int_param(request, name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if not minimum <= value <= maximum:
+        raise invalid(
+            [
+                {
+                    "itemId": name,
+                    "message": f"{name} must be between {minimum} and {maximum}.",
+                    "validatorName": "RangeValidator",
+                }
+            ]
+        )
+    return value
+
+
+def api_path(request) -> str:
+    """The request path as Codat writes it in _links: from /companies on, no sandbox prefix."""
+    root = reverse("codat_sandbox:companies").removesuffix("companies")
+    return "/" + request.path.removeprefix(root).lstrip("/")
+
+
+def paged(request, records: list[dict], *, filterable: bool = True) -> HttpResponse:
+    """Codat's paging envelope over records; applies query/orderBy when the op has them."""
+    page = _int_param(request, "page", 1, 1, 2**31 - 1)
+    page_size = _int_param(request, "pageSize", 100, 1, 5000)
+    if filterable:
+        try:
+            records = query.apply(records, request.GET.get("query"), request.GET.get("orderBy"))
+        except query.QueryError:
+            raise ApiError(400, MALFORMED_QUERY, service="ClientsApi") from None
+    total = len(records)
+    start = (page - 1) * page_size
+    results = records[start : start + page_size]
+    base = api_path(request)
+
+    def href(number: int) -> dict:
+        params = {"page": number, "pageSize": page_size}
+        for name in ("query", "orderBy"):
+            if filterable and request.GET.get(name):
+                params[name] = request.GET[name]
+        return {"href": f"{base}?{urlencode(params)}"}
+
+    links = {"self": {"href": base}, "current": href(page)}
+    if start + page_size < total:
+        links["next"] = href(page + 1)
+    if page > 1:
+        links["previous"] = href(page - 1)
+    return json_response(
+        {
+            "results": results,
+            "pageNumber": page,
+            "pageSize": page_size,
+            "totalResults": total,
+            "_links": links,
+        }
+    )

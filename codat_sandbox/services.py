@@ -1,0 +1,287 @@
+"""Company, connection, Link and ledger operations shared by the API views, the Link pages,
+the ledger viewer and the engine."""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import seeds, serializers
+from .errors import ApiError, company_not_found, connection_not_found
+from .models import (
+    LedgerRecord,
+    PullOperation,
+    SandboxCompany,
+    SandboxConnection,
+)
+from .platforms import get_platform
+
+# The data types the Expenses product fetches on first link (codat-api.md 6.1).
+EXPENSES_DATA_TYPES = tuple(seeds.DATA_TYPES)
+PARTNER_EXPENSE_NAME = "Partner Expense"
+
+
+def public_base_url() -> str:
+    """Scheme and host the sandbox is reached on, for URLs built outside a request
+    (webhook payloads). Derived from the portal's CODAT_SANDBOX_URL setting."""
+    url = getattr(settings, "CODAT_SANDBOX_URL", "http://127.0.0.1:8000/codat-sandbox")
+    match = re.match(r"^(https?://[^/]+)", url)
+    return match.group(1) if match else "http://127.0.0.1:8000"
+
+
+def sync_delay() -> datetime.timedelta:
+    return datetime.timedelta(seconds=float(getattr(settings, "CODAT_SANDBOX_SYNC_DELAY", 1.0)))
+
+
+def get_company(company_id) -> SandboxCompany:
+    try:
+        return SandboxCompany.objects.get(pk=company_id)
+    except (SandboxCompany.DoesNotExist, ValueError, TypeError):
+        raise company_not_found(company_id) from None
+
+
+def get_connection(company: SandboxCompany, connection_id) -> SandboxConnection:
+    try:
+        return company.connections.get(pk=connection_id)
+    except (SandboxConnection.DoesNotExist, ValueError, TypeError):
+        raise connection_not_found(connection_id) from None
+
+
+_FORBIDDEN_NAME_CHARS = re.compile(r"[^A-Za-z0-9\s\-',&@.?!]")
+
+
+def clean_company_name(name: str) -> str:
+    """Codat strips forbidden characters on create: 'Company (Codat[1])' -> 'Company Codat1'."""
+    return _FORBIDDEN_NAME_CHARS.sub("", name).strip()
+
+
+def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConnection:
+    from . import engine
+
+    platform = get_platform(platform_key)
+    if platform is None:
+        raise ApiError(
+            400,
+            f"Integration with key {platform_key} is not enabled for Expenses.",
+            validation=[
+                {
+                    "itemId": "platformKey",
+                    "message": f"No enabled expense integration has the key {platform_key}.",
+                    "validatorName": "PlatformKeyValidator",
+                }
+            ],
+        )
+    if company.accounting_connection() is not None:
+        raise ApiError(
+            400,
+            "The company already has an accounting connection; create a new company to "
+            "connect different accounting software.",
+        )
+    conn = SandboxConnection.objects.create(
+        company=company,
+        platform_key=platform.key,
+        platform_name=platform.name,
+        source_type=SandboxConnection.SourceType.ACCOUNTING,
+        status=SandboxConnection.Status.PENDING_AUTH,
+    )
+    engine.enqueue_connection_event("connection.created", conn)
+    return conn
+
+
+def create_partner_expense_connection(company: SandboxCompany) -> SandboxConnection:
+    from . import engine
+
+    existing = company.connections.filter(source_type=SandboxConnection.SourceType.EXPENSE).first()
+    if existing is not None:
+        return existing
+    conn = SandboxConnection.objects.create(
+        company=company,
+        platform_key="",
+        platform_name=PARTNER_EXPENSE_NAME,
+        source_type=SandboxConnection.SourceType.EXPENSE,
+        status=SandboxConnection.Status.LINKED,
+    )
+    engine.enqueue_connection_event("connection.created", conn)
+    return conn
+
+
+def approve_link(conn: SandboxConnection) -> None:
+    """The SMB approved access in Link: the connection is Linked and the ledger fetched."""
+    from . import engine
+
+    was = conn.status
+    conn.status = SandboxConnection.Status.LINKED
+    conn.save(update_fields=["status"])
+    if not conn.company.ledger.filter(data_type="chartOfAccounts").exists():
+        seed_company_ledger(conn)
+    event = (
+        "connection.connected"
+        if was == SandboxConnection.Status.PENDING_AUTH
+        else ("connection.reconnected")
+    )
+    engine.enqueue_connection_event(event, conn)
+
+
+def deauthorize(conn: SandboxConnection) -> None:
+    from . import engine
+
+    conn.status = SandboxConnection.Status.DEAUTHORIZED
+    conn.save(update_fields=["status"])
+    engine.enqueue_connection_event("connection.disconnected", conn)
+
+
+def seed_company_ledger(conn: SandboxConnection) -> None:
+    company = conn.company
+    seeded = seeds.seed_ledger(conn.platform_key, company.name, seed=company.id.int % 100000)
+    indexed = seeds.index_ledger(seeded)
+    now = timezone.now()
+    LedgerRecord.objects.bulk_create(
+        [
+            LedgerRecord(
+                company=company,
+                data_type=data_type,
+                record_id=record_id,
+                data=record,
+                created=now,
+                modified=now,
+            )
+            for data_type, records in indexed.items()
+            for record_id, record in records.items()
+        ],
+        ignore_conflicts=True,
+    )
+    PullOperation.objects.bulk_create(
+        [
+            PullOperation(
+                company=company,
+                connection_id=conn.id,
+                data_type=data_type,
+                status="Complete",
+                requested=now,
+                completed=now,
+                due_at=now,
+            )
+            for data_type in EXPENSES_DATA_TYPES
+        ]
+    )
+
+
+def ledger_dict(company: SandboxCompany, data_types=None) -> dict[str, dict[str, dict]]:
+    """The company's ledger as `data type -> id -> record`, the form the rules take."""
+    rows = LedgerRecord.objects.filter(company=company)
+    if data_types is not None:
+        rows = rows.filter(data_type__in=data_types)
+    ledger: dict[str, dict[str, dict]] = {data_type: {} for data_type in EXPENSES_DATA_TYPES}
+    for row in rows.order_by("created", "id"):
+        ledger.setdefault(row.data_type, {})[row.record_id] = row.data
+    return ledger
+
+
+def records(company: SandboxCompany, data_type: str) -> list[dict]:
+    return [
+        row.data
+        for row in LedgerRecord.objects.filter(company=company, data_type=data_type).order_by(
+            "created", "id"
+        )
+    ]
+
+
+def is_fetched(company: SandboxCompany, data_type: str) -> bool:
+    return PullOperation.objects.filter(
+        company=company, data_type=data_type, status="Complete"
+    ).exists()
+
+
+def require_fetched(company: SandboxCompany, data_type: str) -> None:
+    if not is_fetched(company, data_type):
+        raise ApiError(409, "The data set has not been requested.")
+
+
+def company_information(company: SandboxCompany) -> dict | None:
+    row = LedgerRecord.objects.filter(company=company, data_type="company").first()
+    return row.data if row else None
+
+
+def _active(record: dict) -> bool:
+    return record.get("status") != "Archived" and not (record.get("metadata") or {}).get(
+        "isDeleted"
+    )
+
+
+def mapping_options(company: SandboxCompany) -> dict:
+    """Accounts, tracking categories and tax rates usable in transactions (active ones)."""
+    conn = company.accounting_connection()
+    accounts = []
+    for record in records(company, "chartOfAccounts"):
+        if not _active(record) or record.get("type") not in (
+            "Asset",
+            "Liability",
+            "Income",
+            "Expense",
+            "Equity",
+        ):
+            continue
+        accounts.append(
+            {
+                "id": record["id"],
+                "nominalCode": record.get("nominalCode"),
+                "name": record.get("name") or "",
+                "currency": record.get("currency") or "",
+                "accountType": record["type"],
+                "fullyQualifiedCategory": record.get("fullyQualifiedCategory") or "",
+                "isBankAccount": bool(record.get("isBankAccount")),
+                "validTransactionTypes": list(record.get("validTransactionTypes") or []),
+                "validFor": list(record.get("validFor") or []),
+            }
+        )
+    tax_rates = [
+        {
+            "id": record["id"],
+            "name": record.get("name") or "",
+            "code": record.get("code"),
+            "effectiveTaxRate": record.get("effectiveTaxRate", 0),
+            "totalTaxRate": record.get("totalTaxRate", 0),
+            "validTransactionTypes": list(record.get("validTransactionTypes") or []),
+        }
+        for record in records(company, "taxRates")
+        if _active(record)
+    ]
+    tracking = [
+        {
+            "id": record["id"],
+            "name": record.get("name") or "",
+            "hasChildren": bool(record.get("hasChildren")),
+            "parentId": record.get("parentId"),
+        }
+        for record in records(company, "trackingCategories")
+        if _active(record)
+    ]
+    return {
+        "expenseProvider": PARTNER_EXPENSE_NAME if conn is not None else None,
+        "accounts": accounts,
+        "trackingCategories": tracking,
+        "taxRates": tax_rates,
+    }
+
+
+def data_status(company: SandboxCompany) -> dict:
+    statuses: dict[str, dict] = {}
+    for op in PullOperation.objects.filter(company=company).order_by("requested"):
+        entry = statuses.setdefault(op.data_type, {"dataType": op.data_type})
+        entry["currentStatus"] = op.status
+        entry["latestSyncId"] = str(op.id)
+        if op.status == "Complete":
+            entry["lastSuccessfulSync"] = serializers.format_datetime(op.completed)
+            entry["latestSuccessfulSyncId"] = str(op.id)
+    return statuses
+
+
+def queue_pull(company: SandboxCompany, conn: SandboxConnection, data_type: str) -> PullOperation:
+    return PullOperation.objects.create(
+        company=company,
+        connection_id=conn.id,
+        data_type=data_type,
+        status="Queued",
+        due_at=timezone.now() + sync_delay(),
+    )
