@@ -67,6 +67,7 @@ from .types import (
     TransferTransactionRequest,
     UpdateExpenseRequest,
     UpdateReimbursableExpenseRequest,
+    ValidationItem,
 )
 
 logger = logging.getLogger(__name__)
@@ -843,6 +844,13 @@ def _parse_json(
     return data
 
 
+def _validation_items(items: object) -> list[ValidationItem]:
+    # Classification must survive an odd error body, so anything not shaped like an item is dropped.
+    if not isinstance(items, list):
+        return []
+    return [item for item in items if isinstance(item, dict)]
+
+
 def _error_from_response(
     response: httpx.Response, method: str, path: str, rate_limit: RateLimit | None
 ) -> CodatError:
@@ -856,8 +864,9 @@ def _error_from_response(
         body = None
     if isinstance(body, dict):
         error_text = body.get("error") if isinstance(body.get("error"), str) else None
-        correlation_id = body.get("correlationId") or None
-        validation = body.get("validation") or {}
+        correlation_id = str(body["correlationId"]) if body.get("correlationId") else None
+        if isinstance(body.get("validation"), dict):
+            validation = body["validation"]
     elif response.content:
         # Not Codat's ErrorMessage (a gateway page, say): keep a short excerpt for the operator.
         error_text = response.text[:200].strip() or None
@@ -877,8 +886,8 @@ def _error_from_response(
         location = response.headers.get("Location", "nowhere")
         return CodatRedirectError(f"unexpected redirect to {location}", **context)
     if status in (400, 422):
-        errors = list(validation.get("errors") or [])
-        warnings = list(validation.get("warnings") or [])
+        errors = _validation_items(validation.get("errors"))
+        warnings = _validation_items(validation.get("warnings"))
         texts = [error_text or ""] + [item.get("message") or "" for item in errors]
         processed = next((text for text in texts if is_previously_processed(text)), None)
         if processed is not None:

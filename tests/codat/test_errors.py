@@ -210,6 +210,25 @@ def test_400_carries_validation_items(client, codat):
     assert error.path == EXPENSES_PATH
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": 42, "validation": ["not", "items"]},
+        {"error": "bad", "validation": {"errors": "nope", "warnings": [None, 3]}},
+        ["an", "array"],
+        "a string",
+    ],
+)
+def test_an_oddly_shaped_400_body_is_still_a_validation_error(client, codat, body):
+    codat.post(EXPENSES_PATH).respond(400, json=body)
+
+    with pytest.raises(CodatValidationError) as caught:
+        client.create_expense_transactions(COMPANY_ID, [EXPENSE])
+
+    assert caught.value.validation_errors == []
+    assert caught.value.validation_warnings == []
+
+
 def test_422_is_a_validation_error(client, codat):
     path = f"{COMPANY_PATH}/sync/expenses/expense-transactions/{TRANSACTION_ID}"
     codat.put(path).respond(
