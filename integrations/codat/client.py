@@ -140,6 +140,9 @@ class CodatClient:
     ``base_url`` must be exactly ``production_url`` or ``sandbox_url``; anything else is refused
     so a typo in configuration can never send the API key to another host. Pass ``http_client``
     or ``transport`` to fake the network in tests; a client passed in is not closed by ``close``.
+
+    A timeout on a write leaves its outcome unknown. Retry it with the same ``idempotency_key``
+    (Codat replays the first response for 90 minutes), which is why every POST/PATCH takes one.
     """
 
     def __init__(
@@ -238,11 +241,17 @@ class CodatClient:
             )
         except httpx.TimeoutException as exc:
             raise CodatTransientError(
-                f"timed out ({type(exc).__name__})", method=method, path=path
+                f"timed out ({type(exc).__name__})",
+                method=method,
+                path=path,
+                rate_limit=self._rate_limit,
             ) from exc
         except httpx.RequestError as exc:
             raise CodatTransientError(
-                f"could not reach Codat ({type(exc).__name__})", method=method, path=path
+                f"could not reach Codat ({type(exc).__name__})",
+                method=method,
+                path=path,
+                rate_limit=self._rate_limit,
             ) from exc
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug("Codat %s %s -> %s in %.0f ms", method, path, response.status_code, elapsed_ms)
