@@ -158,10 +158,10 @@ _QBO_ACCOUNTS = [
 
 # Xero: GUID ids, 3-digit codes from the default UK chart.
 _XERO_ACCOUNTS = [
-    _r(None, "090", "Business Bank Account", "bank", "Asset.Bank"),
-    _r(None, "091", "Business Credit Card", "card", "Liability.Bank"),
-    _r(None, "092", "USD Credit Card", "card", "Liability.Bank", "USD"),
-    _r(None, "093", "Old Amex", "card", "Liability.Bank", archived=True),
+    _r(None, "090", "Business Bank Account", "bank", "Asset.Current"),
+    _r(None, "091", "Business Credit Card", "card", "Liability.Current"),
+    _r(None, "092", "USD Credit Card", "card", "Liability.Current", "USD"),
+    _r(None, "093", "Old Amex", "card", "Liability.Current", archived=True),
     _r(None, "420", "Entertainment", "expense", "Expense.Overhead"),
     _r(None, "429", "General Expenses", "expense", "Expense.Overhead"),
     _r(None, "453", "Office Expenses", "expense", "Expense.Overhead"),
@@ -261,7 +261,7 @@ _QBD_ACCOUNTS = [
     _r(None, "6430", "Computer and Internet Expenses", "expense", "Expense.Expense"),
     _r(None, "6120", "Bank Service Charges", "expense_payment_only", "Expense.Expense"),
     _r(None, "6450", "Printing and Reproduction", "expense", "Expense.Expense", archived=True),
-    _r(None, "5000", "Cost of Goods Sold", "expense", "Expense.CostOfGoodsSold"),
+    _r(None, "5000", "Cost of Goods Sold", "expense", "Expense.Expense"),
     _r(None, "4000", "Sales", "income", "Income.Income"),
     _r(None, "7010", "Card Rewards", "reward_income", "Income.OtherIncome"),
     _r(None, "2000", "Accounts Payable", "ap", "Liability.AccountsPayable"),
