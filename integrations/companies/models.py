@@ -162,7 +162,7 @@ class Connection(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["company", "-created_at"]
+        ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(platform_key__regex=r"^[a-z]{4}$"),

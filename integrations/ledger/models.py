@@ -63,7 +63,7 @@ class LedgerAccount(CachedRecord):
     status = models.CharField(max_length=16, choices=RecordStatus, default=RecordStatus.ACTIVE)
 
     class Meta(CachedRecord.Meta):
-        ordering = ["company", "nominal_code", "name"]
+        ordering = ["nominal_code", "name"]
 
     def __str__(self):
         return f"{self.nominal_code} {self.name}".strip()
@@ -96,7 +96,7 @@ class TaxRate(CachedRecord):
     valid_transaction_types = models.JSONField(default=list, blank=True)
 
     class Meta(CachedRecord.Meta):
-        ordering = ["company", "name"]
+        ordering = ["name"]
 
     def __str__(self):
         # normalize() alone would print 20.0000 as 2E+1.
@@ -111,7 +111,7 @@ class TrackingCategory(CachedRecord):
     has_children = models.BooleanField(default=False)
 
     class Meta(CachedRecord.Meta):
-        ordering = ["company", "name"]
+        ordering = ["name"]
         verbose_name_plural = "tracking categories"
 
     def __str__(self):
@@ -124,7 +124,7 @@ class Supplier(CachedRecord):
     status = models.CharField(max_length=16, choices=RecordStatus, default=RecordStatus.ACTIVE)
 
     class Meta(CachedRecord.Meta):
-        ordering = ["company", "name"]
+        ordering = ["name"]
 
     def __str__(self):
         return self.name
@@ -136,7 +136,7 @@ class Customer(CachedRecord):
     status = models.CharField(max_length=16, choices=RecordStatus, default=RecordStatus.ACTIVE)
 
     class Meta(CachedRecord.Meta):
-        ordering = ["company", "name"]
+        ordering = ["name"]
 
     def __str__(self):
         return self.name
@@ -155,7 +155,7 @@ class BankAccount(CachedRecord):
     status = models.CharField(max_length=16, choices=RecordStatus, default=RecordStatus.ACTIVE)
 
     class Meta(CachedRecord.Meta):
-        ordering = ["company", "name"]
+        ordering = ["name"]
 
     def __str__(self):
         return f"{self.name} ({self.currency})" if self.currency else self.name
@@ -200,7 +200,7 @@ class LedgerRefresh(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["company", "data_type"]
+        ordering = ["data_type"]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "data_type"], name="ledgerrefresh_unique_company_data_type"
@@ -224,7 +224,7 @@ class ExpenseCategory(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["company", "name"]
+        ordering = ["name"]
         verbose_name_plural = "expense categories"
         constraints = [
             models.UniqueConstraint(
@@ -247,7 +247,7 @@ class Card(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["company", "name"]
+        ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "reference"], name="card_unique_company_reference"

@@ -158,7 +158,7 @@ class SyncTransaction(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["sync", "pk"]
+        ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["sync", "transaction"], name="synctransaction_unique_sync_transaction"

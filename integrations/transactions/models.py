@@ -209,7 +209,7 @@ class Receipt(models.Model):
     uploaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["transaction", "created_at"]
+        ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(size__gte=0), name="receipt_size_non_negative"),
             models.CheckConstraint(

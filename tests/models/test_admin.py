@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from integrations.companies.models import AuditEvent, Company
@@ -95,3 +96,28 @@ def test_it_refuses_edits_to_sync_history(admin_client):
             obj = model.objects.order_by("pk").first()
             response = admin_client.post(url(model, "change", obj.pk), {})
             assert response.status_code == 403, model
+
+
+def test_it_audits_members_added_on_the_company_page(admin_client):
+    company = make_company("Acme")
+    bob = get_user_model().objects.create_user("bob")
+    data = {
+        "name": "Acme",
+        "created_at_0": "2026-01-01",
+        "created_at_1": "09:00:00",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": bob.pk,
+        "memberships-0-role": "viewer",
+        "memberships-0-created_at_0": "2026-01-01",
+        "memberships-0-created_at_1": "09:00:00",
+        "connections-TOTAL_FORMS": "0",
+        "connections-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(url(Company, "change", company.pk), data)
+    assert response.status_code == 302, response.context["errors"]
+    added = AuditEvent.objects.get(action="admin.add")
+    assert added.company == company
+    assert added.object_label == "bob at Acme (Viewer)"
+    assert added.changes["role"] == {"before": None, "after": "viewer"}
+    assert added.changes["user"] == {"before": None, "after": bob.pk}
