@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from codat_sandbox.platforms import MB, PLATFORMS
+from codat_sandbox.push_options import push_option, validate_push
 from codat_sandbox.rules import (
     COMPLETED,
     Outcome,
@@ -866,3 +867,203 @@ def test_attachment_error(key, kind, expense_type, filename, content_type, size,
         assert error is None
     else:
         assert error is not None and error.startswith(expected)
+
+
+# --- push options and push validation ------------------------------------------------------
+
+PUSH_TYPES = ("chartOfAccounts", "bankAccounts", "suppliers", "customers")
+
+
+def _check_push_option_shape(option):
+    assert {"type", "displayName", "required"} <= set(option)
+    for name, prop in (option.get("properties") or {}).items():
+        assert {"type", "displayName", "description", "required"} <= set(prop), name
+        assert prop["type"] in (
+            "Array",
+            "Object",
+            "String",
+            "Number",
+            "Boolean",
+            "DateTime",
+            "File",
+            "MultiPart",
+        )
+        validation = prop.get("validation")
+        if validation is not None:
+            assert set(validation) == {"warnings", "information"}
+            for item in validation["warnings"] + validation["information"]:
+                assert item["details"] and item["field"]
+        for choice in prop.get("options") or []:
+            assert choice["value"]
+
+
+@pytest.mark.parametrize("key", sorted(PLATFORMS))
+@pytest.mark.parametrize("data_type", PUSH_TYPES)
+def test_push_option_shape(key, data_type):
+    option = push_option(key, data_type)
+    assert option["type"] == "Object" and option["required"] is True
+    _check_push_option_shape(option)
+
+
+def test_push_option_platform_rules():
+    xero = push_option("gbol", "chartOfAccounts")["properties"]
+    assert xero["nominalCode"]["required"] is True
+    assert {"field": "NominalCode", "details": "Max length of 10 characters."} in (
+        xero["nominalCode"]["validation"]["warnings"]
+    )
+    assert xero["name"]["required"] is True
+    assert "Expense.Overhead" in [o["value"] for o in xero["fullyQualifiedCategory"]["options"]]
+    qbo = push_option("qhyg", "chartOfAccounts")["properties"]
+    assert {"field": "Name", "details": "Max length of 100 characters."} in qbo["name"][
+        "validation"
+    ]["warnings"]
+    assert {"field": "Name", "details": "Must be unique."} in qbo["name"]["validation"]["warnings"]
+    assert qbo["nominalCode"]["required"] is False
+    supplier_props = push_option("pqsw", "suppliers")["properties"]
+    assert supplier_props["supplierName"]["required"] is True
+    assert supplier_props["status"]["required"] is True
+    assert push_option("trji", "bankAccounts")["properties"]["accountName"]["required"] is True
+    with pytest.raises(ValueError):
+        push_option("mqjo", "suppliers")
+    with pytest.raises(ValueError):
+        push_option("gbol", "invoices")
+
+
+def messages(items):
+    for item in items:
+        assert set(item) == {"itemId", "message", "validatorName"}
+    return [item["message"] for item in items]
+
+
+def test_xero_nominal_code_too_long_refused():
+    ledger = ledger_for("gbol")
+    account_record = {
+        "nominalCode": "12345678901",
+        "name": "Subscriptions",
+        "fullyQualifiedCategory": "Expense.Overhead",
+    }
+    assert messages(validate_push("gbol", "chartOfAccounts", account_record, ledger)) == [
+        "Nominal Code must be at most 10 characters long (got 11)."
+    ]
+    assert (
+        validate_push("gbol", "chartOfAccounts", {**account_record, "nominalCode": "4291"}, ledger)
+        == []
+    )
+
+
+def test_account_push_rules():
+    ledger = ledger_for("gbol")
+    record = {
+        "nominalCode": "429",
+        "name": "general expenses",
+        "fullyQualifiedCategory": "Expense.Nope",
+        "type": "Cost",
+        "currency": "XYZ",
+    }
+    assert messages(validate_push("gbol", "chartOfAccounts", record, ledger)) == [
+        "Nominal Code '429' is already used by another record.",
+        "Name 'general expenses' is already used by another record.",
+        "Fully Qualified Category 'Expense.Nope' is not one of: "
+        + ", ".join(
+            o["value"]
+            for o in push_option("gbol", "chartOfAccounts")["properties"]["fullyQualifiedCategory"][
+                "options"
+            ]
+        )
+        + ".",
+        "Account type 'Cost' is not one of: Unknown, Asset, Expense, Income, Liability, Equity.",
+        "Currency 'XYZ' is not a valid ISO 4217 currency code.",
+    ]
+    assert messages(validate_push("gbol", "chartOfAccounts", {}, ledger)) == [
+        "Nominal Code must be provided.",
+        "Name must be provided.",
+        "Fully Qualified Category must be provided.",
+    ]
+    qbo = ledger_for("qhyg")
+    long_name = {
+        "name": "x" * 101,
+        "fullyQualifiedCategory": "Expense.Expense.Travel",
+        "currency": "EUR",
+    }
+    assert messages(validate_push("qhyg", "chartOfAccounts", long_name, qbo)) == [
+        "Name must be at most 100 characters long (got 101)."
+    ]
+    assert messages(
+        validate_push(
+            "qhyg", "chartOfAccounts", {**long_name, "name": "Travel", "currency": "EURO"}, qbo
+        )
+    ) == [
+        "Name 'Travel' is already used by another record.",
+        "Currency 'EURO' is not a valid ISO 4217 currency code.",
+    ]
+
+
+def test_duplicate_supplier_name_refused():
+    ledger = ledger_for("qhyg")
+    existing = next(iter(ledger["suppliers"].values()))
+    new = {
+        "supplierName": existing["supplierName"].upper(),
+        "status": "Active",
+        "defaultCurrency": "USD",
+    }
+    assert messages(validate_push("qhyg", "suppliers", new, ledger)) == [
+        f"Supplier Name '{new['supplierName']}' is already used by another record."
+    ]
+    # Updating the supplier itself keeps its own name.
+    assert validate_push("qhyg", "suppliers", dict(existing), ledger) == []
+    assert (
+        validate_push("qhyg", "suppliers", {**new, "id": None}, ledger, record_id=existing["id"])
+        == []
+    )
+    assert validate_push("qhyg", "suppliers", {**new, "supplierName": "Brand New Co"}, ledger) == []
+
+
+def test_contact_push_rules():
+    ledger = ledger_for("pqsw")
+    record = {
+        "customerName": "N" * 42,
+        "status": "Live",
+        "defaultCurrency": "usd",
+        "emailAddress": "not-an-email",
+        "addresses": [{"type": "Home", "line1": "1 Road"}],
+    }
+    assert messages(validate_push("pqsw", "customers", record, ledger)) == [
+        "Customer Name must be at most 41 characters long (got 42).",
+        "Email Address 'not-an-email' is not a valid email address.",
+        "Default Currency 'usd' is not a valid ISO 4217 currency code.",
+        "Status 'Live' is not one of: Unknown, Active, Archived.",
+        "Address 1 needs a type of Unknown, Billing or Delivery.",
+    ]
+    assert messages(validate_push("pqsw", "customers", {}, ledger)) == [
+        "Customer Name must be provided.",
+        "Status must be provided.",
+    ]
+
+
+def test_bank_account_push_rules():
+    ledger = ledger_for("fbrh")
+    record = {
+        "accountName": "Savings",
+        "currency": "GBP",
+        "sortCode": "12-34-567",
+        "balance": "abc",
+        "accountType": "Savings",
+    }
+    assert messages(validate_push("fbrh", "bankAccounts", record, ledger)) == [
+        "Sort Code must be at most 8 characters long (got 9).",
+        "Balance must be a number.",
+        "Account type 'Savings' is not one of: Unknown, Credit, Debit.",
+    ]
+    ok = {"accountName": "Savings", "currency": "GBP", "sortCode": "12-34-56", "balance": "100.50"}
+    assert validate_push("fbrh", "bankAccounts", ok, ledger) == []
+
+
+@pytest.mark.parametrize("key", sorted(PLATFORMS))
+def test_seeded_records_pass_their_own_push_rules(key):
+    # Bank accounts in the chart are created through bankAccounts, not chartOfAccounts.
+    ledger = ledger_for(key)
+    for data_type in PUSH_TYPES:
+        for record in ledger[data_type].values():
+            if data_type == "chartOfAccounts" and record["isBankAccount"]:
+                continue
+            assert validate_push(key, data_type, record, ledger) == [], (data_type, record["id"])
