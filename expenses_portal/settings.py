@@ -264,9 +264,13 @@ if CODAT_BASE_URL == CODAT_PRODUCTION_URL and CODAT_API_KEY in ("", DEV_CODAT_AP
 # A Standard Webhooks secret (whsec_ + base64). The default is for the sandbox in development.
 DEV_WEBHOOK_SECRET = "whsec_c2FuZGJveC1kZXZlbG9wbWVudC13ZWJob29rLXNlY3JldA=="
 CODAT_WEBHOOK_SECRET = env.str("CODAT_WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET if DEBUG else "")
-if CODAT_WEBHOOK_SECRET and not CODAT_WEBHOOK_SECRET.startswith("whsec_"):
+# During a secret rotation Codat signs with both; list the previous secret here until it is gone.
+CODAT_WEBHOOK_PREVIOUS_SECRETS = env.list("CODAT_WEBHOOK_PREVIOUS_SECRETS", default=[])
+CODAT_WEBHOOK_SECRETS = [s for s in [CODAT_WEBHOOK_SECRET, *CODAT_WEBHOOK_PREVIOUS_SECRETS] if s]
+if any(not secret.startswith("whsec_") for secret in CODAT_WEBHOOK_SECRETS):
     raise ImproperlyConfigured(
-        "CODAT_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...)."
+        "CODAT_WEBHOOK_SECRET and CODAT_WEBHOOK_PREVIOUS_SECRETS must be Standard Webhooks "
+        "secrets (whsec_...)."
     )
 CODAT_TIMEOUT_SECONDS = env_int("CODAT_TIMEOUT_SECONDS", default=30, minimum=1)
 
