@@ -16,7 +16,7 @@ import uuid
 
 import httpx
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -614,15 +614,19 @@ def _finish_push(op, now, status, code, message) -> None:
 def advance_push(op: PushOperation, now=None) -> None:
     """Give a pending operation its chance to finish or time out when a client reads it."""
     now = now or timezone.now()
-    if op.status == PushOperation.Status.PENDING and (
-        op.due_at <= now
-        or (
-            op.timeout_in_minutes is not None
-            and now >= op.requested + datetime.timedelta(minutes=op.timeout_in_minutes)
+    if (
+        op.status == PushOperation.Status.PENDING
+        and (
+            op.due_at <= now
+            or (
+                op.timeout_in_minutes is not None
+                and now >= op.requested + datetime.timedelta(minutes=op.timeout_in_minutes)
+            )
         )
-    ) and PushOperation.objects.filter(
-        pk=op.pk, status=PushOperation.Status.PENDING, claimed_at__isnull=True
-    ).update(claimed_at=now):
+        and PushOperation.objects.filter(
+            pk=op.pk, status=PushOperation.Status.PENDING, claimed_at__isnull=True
+        ).update(claimed_at=now)
+    ):
         _process_push_safely(op.pk, now)
 
 
@@ -712,5 +716,7 @@ def _run_forever() -> None:
         except Exception:
             logger.exception("Sandbox background progression failed; retrying")
         finally:
-            close_old_connections()
+            # Hold no connection between ticks, so the thread never keeps a database busy
+            # (a test database being dropped, a migration waiting for a lock).
+            connections.close_all()
         time.sleep(interval)

@@ -72,7 +72,7 @@ def _serve(request, handlers, kwargs):
     engine.ensure_background()
     correlation_id = new_correlation_id()
     now = timezone.now()
-    company_id = kwargs.get("company_id")
+    company_id = _uuid_or_none(kwargs.get("company_id"))
     rate_headers = limits.rate_headers(limits.current_usage(now), now)
     marker = None
     idempotency_key = None
@@ -116,6 +116,14 @@ def _serve(request, handlers, kwargs):
     if idempotency_key is not None:
         limits.store_idempotent_response(idempotency_key, response)
     return _finish(response, rate_headers, correlation_id)
+
+
+def _uuid_or_none(value):
+    # A malformed company id still gets its 404 from the handler; it just has no limits row.
+    try:
+        return uuid.UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _finish(response, rate_headers, correlation_id):

@@ -5,6 +5,7 @@ import datetime
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import seeds, serializers
@@ -37,14 +38,14 @@ def sync_delay() -> datetime.timedelta:
 def get_company(company_id) -> SandboxCompany:
     try:
         return SandboxCompany.objects.get(pk=company_id)
-    except (SandboxCompany.DoesNotExist, ValueError, TypeError):
+    except (SandboxCompany.DoesNotExist, ValidationError, ValueError, TypeError):
         raise company_not_found(company_id) from None
 
 
 def get_connection(company: SandboxCompany, connection_id) -> SandboxConnection:
     try:
         return company.connections.get(pk=connection_id)
-    except (SandboxConnection.DoesNotExist, ValueError, TypeError):
+    except (SandboxConnection.DoesNotExist, ValidationError, ValueError, TypeError):
         raise connection_not_found(connection_id) from None
 
 
@@ -284,4 +285,13 @@ def queue_pull(company: SandboxCompany, conn: SandboxConnection, data_type: str)
         data_type=data_type,
         status="Queued",
         due_at=timezone.now() + sync_delay(),
+    )
+
+
+def advance_pulls(company: SandboxCompany) -> None:
+    """Finish this company's due pull operations now (the ledger is always current, so a
+    refresh only has to wait out its delay)."""
+    now = timezone.now()
+    PullOperation.objects.filter(company=company, status="Queued", due_at__lte=now).update(
+        status="Complete", completed=now
     )

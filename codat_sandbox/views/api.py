@@ -568,7 +568,51 @@ def upload_expense_attachment(request, company_id, sync_id, transaction_id):
 
 # The DataType enum of the spec (parameter of refresh-data-type).
 DATA_TYPES = frozenset(
-    ["accountTransactions", "balanceSheet", "bankAccounts", "bankTransactions", "billCreditNotes", "billPayments", "bills", "cashFlowStatement", "chartOfAccounts", "company", "creditNotes", "customers", "directCosts", "directIncomes", "invoices", "itemReceipts", "items", "journalEntries", "journals", "paymentMethods", "payments", "profitAndLoss", "purchaseOrders", "salesOrders", "suppliers", "taxRates", "trackingCategories", "transfers", "banking-accountBalances", "banking-accounts", "banking-transactionCategories", "banking-transactions", "commerce-companyInfo", "commerce-customers", "commerce-disputes", "commerce-locations", "commerce-orders", "commerce-paymentMethods", "commerce-payments", "commerce-productCategories", "commerce-products", "commerce-taxComponents", "commerce-transactions"]
+    {
+        "accountTransactions",
+        "balanceSheet",
+        "bankAccounts",
+        "bankTransactions",
+        "billCreditNotes",
+        "billPayments",
+        "bills",
+        "cashFlowStatement",
+        "chartOfAccounts",
+        "company",
+        "creditNotes",
+        "customers",
+        "directCosts",
+        "directIncomes",
+        "invoices",
+        "itemReceipts",
+        "items",
+        "journalEntries",
+        "journals",
+        "paymentMethods",
+        "payments",
+        "profitAndLoss",
+        "purchaseOrders",
+        "salesOrders",
+        "suppliers",
+        "taxRates",
+        "trackingCategories",
+        "transfers",
+        "banking-accountBalances",
+        "banking-accounts",
+        "banking-transactionCategories",
+        "banking-transactions",
+        "commerce-companyInfo",
+        "commerce-customers",
+        "commerce-disputes",
+        "commerce-locations",
+        "commerce-orders",
+        "commerce-paymentMethods",
+        "commerce-payments",
+        "commerce-productCategories",
+        "commerce-products",
+        "commerce-taxComponents",
+        "commerce-transactions",
+    }
 )
 
 
@@ -596,7 +640,9 @@ def refresh_all_data_types(request, company_id):
 
 
 def get_data_status(request, company_id):
-    return json_response(services.data_status(_company(company_id)))
+    company = _company(company_id)
+    services.advance_pulls(company)
+    return json_response(services.data_status(company))
 
 
 def refresh_data_type(request, company_id, data_type):
@@ -618,11 +664,13 @@ def refresh_data_type(request, company_id, data_type):
 
 def list_pull_operations(request, company_id):
     company = _company(company_id)
+    services.advance_pulls(company)
     return paged(request, [serializers.pull_operation(op) for op in company.pull_operations.all()])
 
 
 def get_pull_operation(request, company_id, dataset_id):
     company = _company(company_id)
+    services.advance_pulls(company)
     not_found = ApiError(404, f"No dataset was found with ID {dataset_id}", service="PullApi")
     op = company.pull_operations.filter(pk=parse_uuid(dataset_id, not_found)).first()
     if op is None:

@@ -102,14 +102,52 @@ def link_company(api, platform_key="qhyg", name="Acme Ltd", configure=True):
                     return row.record_id
             raise AssertionError(f"no {data_type} matching {match}")
 
+        from codat_sandbox.platforms import get_platform
+
+        base = get_platform(platform_key).default_base_currency
         config = {
-            "bankAccount": {"id": first("bankAccounts", accountType="Credit")},
-            "supplier": {"id": first("suppliers")},
+            "bankAccount": {"id": first("bankAccounts", accountType="Credit", currency=base)},
+            "supplier": {"id": first("suppliers", defaultCurrency=base)},
             "customer": {"id": first("customers")},
         }
         response = api.post(f"/companies/{company['id']}/sync/expenses/config", config)
         assert response.status_code == 200, response.content
-    return {"company": company, "connection": conn, "config": config}
+    return {"company": company, "connection": conn, "config": config, "platform": platform_key}
+
+
+def expense_account(api, company_id, purpose="expense-transactions.Payment"):
+    options = api.get(f"/companies/{company_id}/sync/expenses/mappingOptions").json()
+    for account in options["accounts"]:
+        if purpose in account["validFor"] and not account["isBankAccount"]:
+            return account
+    raise AssertionError(f"no account valid for {purpose}")
+
+
+def expense(api, linked, **overrides):
+    """One valid expense for the linked company: base currency, today, a valid account."""
+    from datetime import date
+    from decimal import Decimal
+
+    from codat_sandbox.platforms import get_platform
+
+    company_id = linked["company"]["id"]
+    account = expense_account(api, company_id)
+    body = {
+        "id": new_id(),
+        "type": "Payment",
+        "issueDate": date.today().isoformat() + "T00:00:00Z",
+        "currency": get_platform(linked["platform"]).default_base_currency,
+        "merchantName": "Costa Coffee",
+        "lines": [
+            {
+                "netAmount": Decimal("12.50"),
+                "taxAmount": Decimal("0"),
+                "accountRef": {"id": account["id"]},
+            }
+        ],
+    }
+    body.update(overrides)
+    return body
 
 
 def new_id() -> str:
