@@ -513,7 +513,9 @@ def process_push(op: PushOperation, now) -> None:
         )
         return
     ledger = services.ledger_dict(company)
-    items = push_options.validate_push(conn.platform_key, op.data_type, op.record, ledger)
+    items = push_options.validate_push(
+        conn.platform_key, op.data_type, op.record, ledger, record_id=op.record_id or None
+    )
     errors = list(items or [])
     if errors:
         op.validation = {"errors": [_validation_item(i) for i in errors], "warnings": []}

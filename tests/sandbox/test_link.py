@@ -19,7 +19,7 @@ def _pending(api, platform="qhyg"):
 
 
 def test_the_link_page_shows_company_platform_and_buttons(api, client):
-    company, conn, path = _pending(api)
+    company, _conn, path = _pending(api)
     page = client.get(path)
     assert page.status_code == 200
     text = page.content.decode()
@@ -61,7 +61,7 @@ def test_redirect_values_are_url_encoded_and_custom_placeholders_filled(api, set
         "https://p.test/r?name={platformName}&type={sourceType}&ref={myRef}&x={missing}"
         "&i={integrationId}&s={sourceId}"
     )
-    company, conn, _ = _pending(api, "trji")
+    _company, conn, _ = _pending(api, "trji")
     url = redirect_url(SandboxConnection.objects.get(pk=conn["id"]), 200, {"myRef": "a b&c"})
     assert "name=Dynamics%20365%20Business%20Central" in url
     assert "type=Accounting" in url and "ref=a%20b%26c" in url and "x=&" in url
@@ -78,7 +78,7 @@ def test_company_redirect_lets_the_user_pick_a_platform(api, client):
 
 
 def test_company_info_mapping_options_and_contacts_before_and_after_link(api, client):
-    company, conn, path = _pending(api, "gbol")
+    company, _conn, path = _pending(api, "gbol")
     cid = company["id"]
     assert api.get(f"/companies/{cid}/data/info").status_code == 409
     assert api.get(f"/companies/{cid}/data/suppliers").status_code == 409
@@ -101,7 +101,7 @@ def test_company_info_mapping_options_and_contacts_before_and_after_link(api, cl
 
 
 def test_configuration_round_trip_and_reference_check(api, client):
-    company, conn, path = _pending(api)
+    company, _conn, path = _pending(api)
     cid = company["id"]
     empty = api.get(f"/companies/{cid}/sync/expenses/config").json()
     assert empty == {
