@@ -138,7 +138,7 @@ def test_create_bank_account_and_account(api):
 
 def test_push_operation_lookup_errors(api):
     linked = link_company(api)
-    cid, base = _paths(linked)
+    cid, _ = _paths(linked)
     assert api.get(f"/companies/{cid}/push/not-a-key").status_code == 404
     assert api.get(f"/companies/{cid}/push/{PushOperation().key}").status_code == 404
     other = f"/companies/{cid}/connections/00000000-0000-0000-0000-000000000000/push/suppliers"
