@@ -452,3 +452,28 @@ def assert_paging(page, page_number: int | None = None, page_size: int | None = 
 
 
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def assert_push_rejected(sdk, company_id: str, push):
+    """Codat validates pushes against the platform's rules: either the request itself is refused
+    (400 ErrorMessage with validation errors) or the push operation ends Failed with them."""
+    try:
+        created = push()
+    except errors.ErrorMessage as err:
+        assert err.status_code == 400, err.body
+        assert err.data.validation and err.data.validation.errors, err.body
+        return
+    done = wait_for_push(sdk, company_id, created.push_operation_key)
+    assert done.status == "Failed", f"invalid push ended {done.status}"
+    assert done.validation and done.validation.errors, "a failed push names its validation errors"
+    assert done.status_code == 400
+
+
+def push_failure_text(operation) -> str:
+    return f"{operation.error_message}: {operation.validation}"
+
+
+def option_values(push_option, field_name: str) -> list[str]:
+    """The allowed values the create-model options list for one field (empty if free-form)."""
+    prop = (push_option.properties or {}).get(field_name)
+    return [choice.value for choice in ((prop.options if prop else None) or []) if choice.value]

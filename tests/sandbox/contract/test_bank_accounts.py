@@ -4,7 +4,13 @@ import uuid
 
 import pytest
 
-from .helpers import UNKNOWN_ID, pending_connection, raises_codat_error, wait_for_push
+from .helpers import (
+    UNKNOWN_ID,
+    pending_connection,
+    push_failure_text,
+    raises_codat_error,
+    wait_for_push,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +56,7 @@ def test_create_bank_account(sdk, linked_company):
     assert created.company_id == lc.company_id
     assert created.data_type == "bankAccounts"
     done = wait_for_push(sdk, lc.company_id, created.push_operation_key)
-    assert done.status == "Success", done.error_message
+    assert done.status == "Success", push_failure_text(done)
     mapping = sdk.mapping_options.get_mapping_options(request={"company_id": lc.company_id})
     assert body["account_name"] in [a.name for a in mapping.accounts if a.is_bank_account]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .helpers import UNKNOWN_ID, raises_codat_error
+from .helpers import UNKNOWN_ID, raises_codat_error, submit_link_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,3 +65,32 @@ def test_configuration_of_unknown_company_is_404(sdk):
                 },
             }
         )
+
+
+@pytest.mark.operations("get-mapping-options", "set-company-configuration")
+def test_every_platform_accepts_a_bank_account_offered_by_mapping_options(sdk):
+    """The Expenses API has no list-bank-accounts: mapping options are the only place a client
+    learns bank account ids, so the configuration must accept the ones offered there."""
+    for platform_key in ("knfz", "akxx", "rwuv", "fbrh", "trji"):
+        company = sdk.companies.create(request={"name": f"Config {platform_key}"})
+        connection = sdk.connections.create(
+            request={"company_id": company.id, "request_body": {"platform_key": platform_key}}
+        )
+        submit_link_form(connection.link_url, "approve")
+        mapping = sdk.mapping_options.get_mapping_options(request={"company_id": company.id})
+        banks = [a for a in mapping.accounts if a.is_bank_account]
+        assert banks, f"{platform_key}: mapping options offer no bank account"
+        supplier = sdk.suppliers.list(request={"company_id": company.id}).results[0]
+        customer = sdk.customers.list(request={"company_id": company.id}).results[0]
+        for bank in banks:
+            saved = sdk.configuration.set(
+                request={
+                    "company_id": company.id,
+                    "company_configuration": {
+                        "bank_account": {"id": bank.id},
+                        "supplier": {"id": supplier.id},
+                        "customer": {"id": customer.id},
+                    },
+                }
+            )
+            assert saved.bank_account.id == bank.id, platform_key

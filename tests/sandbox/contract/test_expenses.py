@@ -80,17 +80,23 @@ def test_invalid_body_is_400(sdk, linked_company):
 
 
 @pytest.mark.operations("create-expense-transaction", "update-expense-transaction")
-def test_unknown_company_is_404(sdk, linked_company):
+def test_unknown_company_is_404(sdk):
+    body = {
+        "id": str(uuid.uuid4()),
+        "type": "Payment",
+        "issue_date": "2026-01-15T00:00:00",
+        "currency": "USD",
+        "lines": [{"net_amount": "1.00", "account_ref": {"id": "1"}}],
+    }
+    update = {k: v for k, v in body.items() if k != "id"}
     with raises_codat_error(404):
-        sdk.expenses.create(
-            request={"company_id": UNKNOWN_ID, "request_body": [expense_body(linked_company)]}
-        )
+        sdk.expenses.create(request={"company_id": UNKNOWN_ID, "request_body": [body]})
     with raises_codat_error(404):
         sdk.expenses.update(
             request={
                 "company_id": UNKNOWN_ID,
                 "transaction_id": str(uuid.uuid4()),
-                "update_expense_request": update_expense_body(linked_company),
+                "update_expense_request": update,
             }
         )
 

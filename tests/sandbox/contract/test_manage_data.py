@@ -72,10 +72,12 @@ def test_list_pull_operations_malformed_query_is_400(sdk, linked_company):
 
 
 @pytest.mark.operations("refresh-all-data-types", "refresh-data-type")
-def test_refresh_without_an_accounting_connection_is_400(sdk, company):
-    with raises_codat_error(400):
+def test_refresh_without_an_accounting_connection_is_404(sdk, company):
+    # Undocumented; the sandbox answers 404 "no linked accounting connection", like Codat's
+    # "Datatype X not supported" 404s for data it cannot fetch.
+    with raises_codat_error(404):
         sdk.manage_data.refresh_all_data_types(request={"company_id": company.id})
-    with raises_codat_error(400):
+    with raises_codat_error(404):
         sdk.manage_data.refresh_data_type(
             request={"company_id": company.id, "data_type": "suppliers"}
         )
@@ -88,12 +90,12 @@ def test_refresh_without_an_accounting_connection_is_400(sdk, company):
     "refresh-all-data-types",
     "refresh-data-type",
 )
-def test_unknown_company_or_dataset_is_404(sdk, linked_company):
+def test_unknown_company_or_dataset_is_404(sdk, company):
     with raises_codat_error(404):
         sdk.manage_data.get(request={"company_id": UNKNOWN_ID})
     with raises_codat_error(404):
         sdk.manage_data.get_pull_operation(
-            request={"company_id": linked_company.company_id, "dataset_id": UNKNOWN_ID}
+            request={"company_id": company.id, "dataset_id": UNKNOWN_ID}
         )
     with raises_codat_error(404):
         sdk.manage_data.list_pull_operations(request={"company_id": UNKNOWN_ID})

@@ -32,9 +32,7 @@ def test_mapping_options_of_unknown_company_is_404(sdk):
 
 
 @pytest.mark.operations("get-mapping-options")
-def test_mapping_options_with_bad_key_is_401(make_sdk, linked_company):
+def test_mapping_options_with_bad_key_is_401(make_sdk, company):
     intruder = make_sdk(auth_header="Basic c2FuZGJveC1kZXYta2V6")
     with raises_codat_error(401):
-        intruder.mapping_options.get_mapping_options(
-            request={"company_id": linked_company.company_id}
-        )
+        intruder.mapping_options.get_mapping_options(request={"company_id": company.id})

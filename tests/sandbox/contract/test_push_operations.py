@@ -63,10 +63,10 @@ def test_list_push_operations_malformed_query_is_400(sdk, linked_company):
 
 
 @pytest.mark.operations("get-push-operation", "list-push-operations")
-def test_unknown_company_or_operation_is_404(sdk, linked_company):
+def test_unknown_company_or_operation_is_404(sdk, company):
     with raises_codat_error(404):
         sdk.push_operations.get(
-            request={"company_id": linked_company.company_id, "push_operation_key": UNKNOWN_ID}
+            request={"company_id": company.id, "push_operation_key": UNKNOWN_ID}
         )
     with raises_codat_error(404):
         sdk.push_operations.list(request={"company_id": UNKNOWN_ID})

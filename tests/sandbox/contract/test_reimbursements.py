@@ -61,9 +61,9 @@ def test_reimbursable_on_xero_is_400(sdk, linked_company):
 @pytest.mark.operations(
     "create-reimbursable-expense-transaction", "update-reimbursable-expense-transaction"
 )
-def test_reimbursable_update_unsupported_on_intacct_is_400(sdk):
-    # Sage Intacct takes reimbursable creates but not updates (spec support table).
-    lc = link_company(sdk, "knfz")
+def test_reimbursable_update_unsupported_on_qbd_is_400(sdk):
+    # QuickBooks Desktop takes reimbursable creates but not updates (spec support table).
+    lc = link_company(sdk, "pqsw")
     body = reimbursable_body(lc)
     created = sdk.reimbursements.create(
         request={"company_id": lc.company_id, "request_body": [body]}

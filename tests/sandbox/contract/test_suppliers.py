@@ -8,8 +8,10 @@ import pytest
 from .helpers import (
     UNKNOWN_ID,
     assert_paging,
+    assert_push_rejected,
     link_company,
     pending_connection,
+    push_failure_text,
     raises_codat_error,
     wait_for_push,
 )
@@ -44,10 +46,10 @@ def test_list_and_get(sdk, linked_company):
     assert one.supplier_name == first.supplier_name
 
     filtered = sdk.suppliers.list(
-        request={"company_id": lc.company_id, "query": f"supplier_name={first.supplier_name}"}
+        request={"company_id": lc.company_id, "query": f"supplierName={first.supplier_name}"}
     )
     assert first.id in [r.id for r in filtered.results]
-    ordered = sdk.suppliers.list(request={"company_id": lc.company_id, "order_by": "supplier_name"})
+    ordered = sdk.suppliers.list(request={"company_id": lc.company_id, "order_by": "supplierName"})
     names = [(r.supplier_name or "").lower() for r in ordered.results]
     assert names == sorted(names)
 
@@ -56,7 +58,7 @@ def test_list_and_get(sdk, linked_company):
 def test_list_malformed_query_is_400(sdk, linked_company):
     with raises_codat_error(400):
         sdk.suppliers.list(
-            request={"company_id": linked_company.company_id, "query": "supplier_name="}
+            request={"company_id": linked_company.company_id, "query": "supplierName="}
         )
 
 
@@ -90,7 +92,7 @@ def test_create_then_update(sdk, linked_company):
     assert created.data_connection_key == lc.connection_id
     assert created.data_type == "suppliers"
     done = wait_for_push(sdk, lc.company_id, created.push_operation_key)
-    assert done.status == "Success", done.error_message
+    assert done.status == "Success", push_failure_text(done)
     new_id = next(
         (c.record_ref.id for c in (done.changes or []) if c.record_ref and c.record_ref.id),
         None,
@@ -111,22 +113,25 @@ def test_create_then_update(sdk, linked_company):
     )
     assert updated.data_type == "suppliers"
     done = wait_for_push(sdk, lc.company_id, updated.push_operation_key)
-    assert done.status == "Success", done.error_message
+    assert done.status == "Success", push_failure_text(done)
     stored = sdk.suppliers.get(request={"company_id": lc.company_id, "supplier_id": new_id})
     assert stored.supplier_name == changed["supplier_name"]
 
 
 @pytest.mark.operations("create-supplier")
-def test_create_without_status_or_name_is_400(sdk, linked_company):
+def test_create_without_a_name_fails_validation(sdk, linked_company):
     lc = linked_company
-    with raises_codat_error(400):
-        sdk.suppliers.create(
+    assert_push_rejected(
+        sdk,
+        lc.company_id,
+        lambda: sdk.suppliers.create(
             request={
                 "company_id": lc.company_id,
                 "connection_id": lc.connection_id,
                 "supplier": {"supplier_name": "", "status": "Active"},
             }
-        )
+        ),
+    )
 
 
 @pytest.mark.operations("create-supplier")

@@ -63,9 +63,9 @@ def test_latest_last_successful_and_list(sdk, linked_company):
 @pytest.mark.operations(
     "get-sync-by-id", "get-latest-sync", "get-last-successful-sync", "list-syncs"
 )
-def test_unknown_company_or_sync_is_404(sdk, linked_company):
+def test_unknown_company_or_sync_is_404(sdk, company):
     with raises_codat_error(404):
-        sdk.sync.get(request={"company_id": linked_company.company_id, "sync_id": UNKNOWN_ID})
+        sdk.sync.get(request={"company_id": company.id, "sync_id": UNKNOWN_ID})
     with raises_codat_error(404):
         sdk.sync.get_latest_sync(request={"company_id": UNKNOWN_ID})
     with raises_codat_error(404):

@@ -77,20 +77,14 @@ def test_list_sync_transactions_paging(sdk, linked_company):
     assert sorted(got) == sorted(b["id"] for b in bodies)
 
 
-@pytest.mark.operations("list-sync-transactions")
-def test_list_sync_transactions_bad_paging_is_400(sdk, linked_company):
+@pytest.mark.operations("list-sync-transactions", "get-sync-transaction")
+def test_bad_paging_is_400_and_unknown_ids_are_404(sdk, linked_company):
     lc = linked_company
     _, sync_id = push_expense(sdk, lc)
     with raises_codat_error(400):
         sdk.transaction_status.list(
             request={"company_id": lc.company_id, "sync_id": sync_id, "page_size": 0}
         )
-
-
-@pytest.mark.operations("list-sync-transactions", "get-sync-transaction")
-def test_unknown_sync_or_transaction_is_404(sdk, linked_company):
-    lc = linked_company
-    _, sync_id = push_expense(sdk, lc)
     with raises_codat_error(404):
         sdk.transaction_status.list(request={"company_id": lc.company_id, "sync_id": UNKNOWN_ID})
     with raises_codat_error(404):

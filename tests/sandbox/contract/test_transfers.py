@@ -81,12 +81,17 @@ def test_transfer_without_required_fields_is_400(sdk, linked_company):
 
 
 @pytest.mark.operations("create-transfer-transaction")
-def test_transfer_for_unknown_company_is_404(sdk, linked_company):
+def test_transfer_for_unknown_company_is_404(sdk):
+    body = {
+        "date_": "2026-01-15T00:00:00",
+        "from_": {"account_ref": {"id": "1"}, "amount": "5.00"},
+        "to": {"account_ref": {"id": "2"}, "amount": "5.00"},
+    }
     with raises_codat_error(404):
         sdk.transfers.create(
             request={
                 "company_id": UNKNOWN_ID,
                 "transaction_id": str(uuid.uuid4()),
-                "transfer_transaction_request": transfer_body(linked_company),
+                "transfer_transaction_request": body,
             }
         )
