@@ -212,7 +212,15 @@ def set_company_configuration(request, company_id):
             ("customer", "customers"),
         ):
             record_id = body[field]["id"]
-            if record_id not in ledger.get(data_type, {}):
+            known = set(ledger.get(data_type, {}))
+            if field == "bankAccount":
+                # On most platforms a bank account is also a chart account with the same id.
+                known |= {
+                    r.record_id
+                    for r in company.ledger.filter(data_type="chartOfAccounts")
+                    if r.data.get("isBankAccount")
+                }
+            if record_id not in known:
                 errors.append(
                     {
                         "itemId": f"{field}.id",
@@ -624,7 +632,7 @@ def _linked_connection(company, connection_id=None) -> SandboxConnection:
     )
     if conn is None or conn.status != SandboxConnection.Status.LINKED:
         raise ApiError(
-            404 if conn is None else 400,
+            400,
             f"Company {company.id} has no linked accounting connection.",
             service="PullApi",
         )
@@ -726,6 +734,10 @@ def _push(request, company_id, connection_id, data_type, schema, record_id=None,
     conn = services.get_connection(company, connection_id)
     if conn.source_type != SandboxConnection.SourceType.ACCOUNTING:
         raise ApiError(400, f"Data type {data_type} cannot be written to this connection.")
+    if conn.status != SandboxConnection.Status.LINKED:
+        raise ApiError(
+            400, f"Data connection {conn.id} is {conn.status}; link it before writing data."
+        )
     record = validated_body(request, schema)
     platform = get_platform(conn.platform_key)
     if operation is not None:
