@@ -1,0 +1,77 @@
+"""The ledger viewer pages: index, per-company ledger, attachment download, fault form."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from codat_sandbox import engine
+from codat_sandbox.models import FaultSettings, SandboxConnection
+
+from .conftest import AUTH, PREFIX, expense, link_company
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_index_lists_companies(api, client):
+    linked = link_company(api, name="Listed Co")
+    page = client.get(PREFIX + "/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Listed Co" in text and "QuickBooks Online" in text
+    assert f"/ledger/{linked['company']['id']}/" in text
+
+
+def test_the_ledger_shows_synced_expenses_reference_data_and_receipts(api, client):
+    linked = link_company(api, name="Ledger Co")
+    cid = linked["company"]["id"]
+    txn = expense(api, linked, merchantName="Pret A Manger")
+    sync_id = api.post(f"/companies/{cid}/sync/expenses/expense-transactions", [txn]).json()[
+        "syncId"
+    ]
+    engine.advance()
+    upload = client.post(
+        f"{PREFIX}/companies/{cid}/sync/expenses/syncs/{sync_id}/transactions/{txn['id']}/attachments",
+        {"file": SimpleUploadedFile("lunch.pdf", b"%PDF receipt", content_type="application/pdf")},
+        HTTP_AUTHORIZATION=AUTH,
+    )
+    attachment_id = upload.json()["id"]
+
+    page = client.get(f"{PREFIX}/ledger/{cid}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Pret A Manger" in text and "12.5" in text
+    assert "lunch.pdf" in text
+    assert "Chart of accounts" in text and "Ledger lock date" in text
+    assert "<script" not in text and "style=" not in text
+
+    download = client.get(f"{PREFIX}/ledger/{cid}/attachments/{attachment_id}")
+    assert download.status_code == 200 and download.content == b"%PDF receipt"
+    assert download["Content-Disposition"] == 'attachment; filename="lunch.pdf"'
+    assert client.get(f"{PREFIX}/ledger/{cid}/attachments/nope").status_code == 404
+
+
+def test_the_fault_form_saves_company_faults(api, client):
+    linked = link_company(api)
+    cid = linked["company"]["id"]
+    response = client.post(
+        f"{PREFIX}/ledger/{cid}/faults/",
+        {"error_rate": "25", "latency_ms": "0", "timeout_seconds": "0", "long_running_syncs": "on"},
+    )
+    assert response.status_code == 302
+    faults = FaultSettings.objects.get(company_id=cid)
+    assert faults.error_rate == 25 and faults.long_running_syncs and not faults.quota_exhausted
+    bad = client.post(f"{PREFIX}/ledger/{cid}/faults/", {"error_rate": "250"})
+    assert bad.status_code == 302
+    assert FaultSettings.objects.get(company_id=cid).error_rate == 25
+
+
+def test_the_connection_can_be_deauthorized_and_relinked(api, client):
+    linked = link_company(api)
+    cid = linked["company"]["id"]
+    client.post(f"{PREFIX}/ledger/{cid}/faults/", {"action": "deauthorize"})
+    assert SandboxConnection.objects.get(pk=linked["connection"]["id"]).status == "Deauthorized"
+    client.post(f"{PREFIX}/ledger/{cid}/faults/", {"action": "relink"})
+    assert SandboxConnection.objects.get(pk=linked["connection"]["id"]).status == "Linked"
+
+
+def test_unknown_company_is_404(client):
+    assert client.get(f"{PREFIX}/ledger/00000000-0000-0000-0000-000000000000/").status_code == 404
