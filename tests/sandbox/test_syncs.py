@@ -298,3 +298,13 @@ def test_no_accounting_connection_is_a_400(api):
         [{"id": new_id(), "type": "Payment", "issueDate": "2026-01-01", "currency": "USD"}],
     )
     assert response.status_code == 400
+
+
+def test_the_management_command_advances_due_work(api):
+    from django.core.management import call_command
+
+    linked = link_company(api)
+    cid = linked["company"]["id"]
+    _post_expenses(api, cid, [expense(api, linked)])
+    call_command("sandbox_advance")
+    assert SandboxSync.objects.get(company_id=cid).status_code == 2000
