@@ -21,7 +21,6 @@ def codat_client(**overrides) -> CodatClient:
 
 
 def webhook_verifier() -> WebhookVerifier:
-    # CODAT_WEBHOOK_SECRETS (a list) lets an old and a new secret overlap during rotation; the
-    # single CODAT_WEBHOOK_SECRET is what settings define today.
-    secrets = getattr(settings, "CODAT_WEBHOOK_SECRETS", None) or [settings.CODAT_WEBHOOK_SECRET]
+    # The current secret first, then any previous ones still accepted while Codat rotates.
+    secrets = settings.CODAT_WEBHOOK_SECRETS
     return WebhookVerifier(secrets)
