@@ -631,8 +631,9 @@ def _linked_connection(company, connection_id=None) -> SandboxConnection:
         else company.accounting_connection()
     )
     if conn is None or conn.status != SandboxConnection.Status.LINKED:
+        # No connection at all is "not found"; one that is not linked yet is a bad request.
         raise ApiError(
-            400,
+            404 if conn is None else 400,
             f"Company {company.id} has no linked accounting connection.",
             service="PullApi",
         )
