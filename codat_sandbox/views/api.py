@@ -631,9 +631,10 @@ def _linked_connection(company, connection_id=None) -> SandboxConnection:
         else company.accounting_connection()
     )
     if conn is None or conn.status != SandboxConnection.Status.LINKED:
-        # No connection at all is "not found"; one that is not linked yet is a bad request.
+        # The company exists, so the request cannot be processed rather than "not found";
+        # both refresh operations document 400 for that.
         raise ApiError(
-            404 if conn is None else 400,
+            400,
             f"Company {company.id} has no linked accounting connection.",
             service="PullApi",
         )
