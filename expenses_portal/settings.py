@@ -47,6 +47,21 @@ def env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def env_seconds_list(name: str, default: list[int]) -> list[int]:
+    raw = env.str(name, default="").strip()
+    if raw == "":
+        return default
+    try:
+        values = [int(part) for part in raw.split(",")]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must be comma-separated whole seconds."
+        ) from None
+    if any(v < 0 for v in values):
+        raise ImproperlyConfigured(f"{name}={raw!r} must not contain negative delays.")
+    return values
+
+
 def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
     raw = env.str(name, default="").strip() or default  # set-but-empty means "use the default"
     parts = urlsplit(raw)
@@ -286,6 +301,14 @@ CODAT_SANDBOX_REDIRECT_URL = env.str(
 )
 CODAT_SANDBOX_DAILY_QUOTA = env_int("CODAT_SANDBOX_DAILY_QUOTA", default=100000, minimum=1)
 CODAT_SANDBOX_CONCURRENCY = env_int("CODAT_SANDBOX_CONCURRENCY", default=10, minimum=1)
+# Syncs, push operations and webhook retries move on in a daemon thread of the web process;
+# reading a sync's status also moves it on, so switching the thread off loses nothing.
+CODAT_SANDBOX_BACKGROUND = env_bool("CODAT_SANDBOX_BACKGROUND", default=True)
+CODAT_SANDBOX_SYNC_DELAY = env_int("CODAT_SANDBOX_SYNC_DELAY_SECONDS", default=1)
+# Codat retries for about 28 hours; the sandbox keeps the shape of that schedule, shortened.
+CODAT_SANDBOX_WEBHOOK_RETRY_SCHEDULE = env_seconds_list(
+    "CODAT_SANDBOX_WEBHOOK_RETRY_SCHEDULE", default=[0, 5, 30, 120, 600]
+)
 
 # --- Logging -------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -103,6 +103,8 @@ def test_embedded_defaults_need_no_server():
         ({"CODAT_TIMEOUT_SECONDS": "thirty"}, "CODAT_TIMEOUT_SECONDS='thirty' is not an integer"),
         ({"CODAT_TIMEOUT_SECONDS": "0"}, "CODAT_TIMEOUT_SECONDS=0 is below the minimum"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a logging level"),
+        ({"CODAT_SANDBOX_WEBHOOK_RETRY_SCHEDULE": "0,5s"}, "must be comma-separated whole"),
+        ({"CODAT_SANDBOX_BACKGROUND": "sometimes"}, "CODAT_SANDBOX_BACKGROUND='sometimes'"),
     ],
 )
 def test_it_refuses_to_start_with_a_malformed_value(env, message):
