@@ -477,3 +477,22 @@ def option_values(push_option, field_name: str) -> list[str]:
     """The allowed values the create-model options list for one field (empty if free-form)."""
     prop = (push_option.properties or {}).get(field_name)
     return [choice.value for choice in ((prop.options if prop else None) or []) if choice.value]
+
+
+# The live server needs transactional DB access, so every test ends with a flush. Flushing only the
+# sandbox's tables (and the contrib apps the request cycle touches) instead of the whole project
+# keeps the suite fast; the sandbox never touches the portal's tables (it talks to it over HTTP).
+CONTRACT_DB = pytest.mark.django_db(
+    transaction=True,
+    available_apps=[
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "django.contrib.humanize",
+        "django_htmx",
+        "codat_sandbox",
+    ],
+)

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     UNKNOWN_ID,
     assert_push_rejected,
     option_values,
@@ -14,7 +15,7 @@ from .helpers import (
     wait_for_push,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 def account_prototype(currency, category="Expense.Travel"):

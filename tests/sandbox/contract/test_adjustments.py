@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     UNKNOWN_ID,
     adjustment_body,
     assert_sync_succeeded,
@@ -12,7 +13,7 @@ from .helpers import (
     wait_for_sync,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 @pytest.mark.parametrize("linked_company", ["pqsw"], indirect=True)

@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 
-from .helpers import push_expense, raises_codat_error
+from .helpers import CONTRACT_DB, push_expense, raises_codat_error
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"

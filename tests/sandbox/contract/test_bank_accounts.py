@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     UNKNOWN_ID,
     pending_connection,
     push_failure_text,
@@ -12,7 +13,7 @@ from .helpers import (
     wait_for_push,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 def bank_account(currency):

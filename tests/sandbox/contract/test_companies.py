@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 
-from .helpers import UNKNOWN_ID, assert_paging, raises_codat_error
+from .helpers import CONTRACT_DB, UNKNOWN_ID, assert_paging, raises_codat_error
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 @pytest.mark.operations(

@@ -2,9 +2,9 @@
 
 import pytest
 
-from .helpers import UNKNOWN_ID, raises_codat_error
+from .helpers import CONTRACT_DB, UNKNOWN_ID, raises_codat_error
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 @pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from .helpers import UNKNOWN_ID, raises_codat_error, submit_link_form
+from .helpers import CONTRACT_DB, UNKNOWN_ID, raises_codat_error, submit_link_form
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 @pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)

@@ -3,9 +3,9 @@ partner-expense connection."""
 
 import pytest
 
-from .helpers import UNKNOWN_ID, assert_paging, raises_codat_error, submit_link_form
+from .helpers import CONTRACT_DB, UNKNOWN_ID, assert_paging, raises_codat_error, submit_link_form
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 PLATFORM_NAMES = {"qhyg": "QuickBooks Online", "gbol": "Xero"}
 

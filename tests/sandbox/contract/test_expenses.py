@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     UNKNOWN_ID,
     assert_sync_succeeded,
     expense_body,
@@ -16,7 +17,7 @@ from .helpers import (
     wait_for_sync,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 @pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)

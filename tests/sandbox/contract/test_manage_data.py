@@ -2,9 +2,9 @@
 
 import pytest
 
-from .helpers import UNKNOWN_ID, assert_paging, raises_codat_error
+from .helpers import CONTRACT_DB, UNKNOWN_ID, assert_paging, raises_codat_error
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 EXPENSES_DATA_TYPES = (
     "chart_of_accounts",
@@ -72,12 +72,11 @@ def test_list_pull_operations_malformed_query_is_400(sdk, linked_company):
 
 
 @pytest.mark.operations("refresh-all-data-types", "refresh-data-type")
-def test_refresh_without_an_accounting_connection_is_404(sdk, company):
-    # Undocumented; the sandbox answers 404 "no linked accounting connection", like Codat's
-    # "Datatype X not supported" 404s for data it cannot fetch.
-    with raises_codat_error(404):
+def test_refresh_without_an_accounting_connection_is_400(sdk, company):
+    # Both operations document 400 for a request that cannot be processed; the company exists.
+    with raises_codat_error(400):
         sdk.manage_data.refresh_all_data_types(request={"company_id": company.id})
-    with raises_codat_error(404):
+    with raises_codat_error(400):
         sdk.manage_data.refresh_data_type(
             request={"company_id": company.id, "data_type": "suppliers"}
         )

@@ -5,11 +5,7 @@ test that did not actually send every operation it declares. This test fails whe
 the spec is declared by no collected test, or a test declares one the spec does not have.
 """
 
-import pytest
-
 from .helpers import spec_operation_ids
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_spec_has_48_operations():

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     UNKNOWN_ID,
     assert_sync_succeeded,
     link_company,
@@ -13,7 +14,7 @@ from .helpers import (
     wait_for_sync,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 @pytest.mark.operations(

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     UNKNOWN_ID,
     assert_paging,
     assert_push_rejected,
@@ -16,7 +17,7 @@ from .helpers import (
     wait_for_push,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 def new_supplier(currency, name=None):

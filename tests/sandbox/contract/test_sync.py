@@ -5,6 +5,7 @@ import time
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     IN_PROGRESS_CODES,
     UNKNOWN_ID,
     assert_sync_succeeded,
@@ -14,7 +15,7 @@ from .helpers import (
     wait_for_sync,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 @pytest.mark.operations("get-sync-by-id")

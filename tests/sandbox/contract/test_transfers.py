@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from .helpers import (
+    CONTRACT_DB,
     UNKNOWN_ID,
     assert_sync_succeeded,
     raises_codat_error,
@@ -12,7 +13,7 @@ from .helpers import (
     wait_for_sync,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = CONTRACT_DB
 
 
 def put_transfer(sdk, lc, transaction_id, amount="100.00"):
