@@ -3,12 +3,14 @@ cancels access, then goes back to the partner's redirect URL with Codat's reserv
 placeholders filled in (docs: auth-flow/customize/set-up-redirects)."""
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
 from .. import services
@@ -54,6 +56,21 @@ def redirect_url(conn: SandboxConnection, status_code: int, custom: dict[str, st
     return _PLACEHOLDER.sub(fill, template)
 
 
+def _redirect_origin() -> str:
+    parts = urlsplit(getattr(settings, "CODAT_SANDBOX_REDIRECT_URL", ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Browsers apply the CSP form-action directive to the redirect that follows a form POST, so
+# Approve/Cancel must be allowed to land on the partner's redirect origin even when that is not
+# this host (say the portal is opened as localhost and the redirect names 127.0.0.1).
+LINK_CSP = {
+    **getattr(settings, "SECURE_CSP", {}),
+    "form-action": [CSP.SELF, *filter(None, [_redirect_origin()])],
+}
+
+
+@csp_override(LINK_CSP)
 @require_http_methods(["GET", "POST"])
 def start(request, company_id, connection_id):
     conn = get_object_or_404(

@@ -28,6 +28,13 @@ def test_the_link_page_shows_company_platform_and_buttons(api, client):
     assert "<script" not in text
 
 
+def test_the_link_page_lets_its_form_redirect_to_the_partner_origin(api, client):
+    _company, _conn, path = _pending(api)
+    csp = client.get(path)["Content-Security-Policy"]
+    assert "form-action 'self' http://127.0.0.1:8000" in csp
+    assert "default-src 'self'" in csp
+
+
 def test_approve_links_seeds_and_redirects_with_placeholders(api, client):
     company, conn, path = _pending(api)
     response = client.post(path, {"decision": "approve"})
