@@ -93,9 +93,23 @@ def company_ledger(request, company_id):
         "syncs": SandboxSync.objects.filter(company=company).order_by("-created")[:20],
         "fault_form": FaultSettingsForm(instance=faults),
         "connection_form": ConnectionActionForm(),
-        "config": company.expense_config or {},
+        "config_names": _config_names(company.expense_config or {}, names),
     }
     return render(request, "codat_sandbox/ledger.html", context)
+
+
+def _config_names(config: dict, names: dict) -> dict[str, str]:
+    """The company configuration's ids as names (falling back to the id if it left the ledger)."""
+    resolved = {}
+    for key, field, lookup in (
+        ("bank", "bankAccount", "bank"),
+        ("supplier", "supplier", "supplier"),
+        ("customer", "customer", "customer"),
+    ):
+        record_id = (config.get(field) or {}).get("id")
+        if record_id:
+            resolved[key] = names[lookup].get(record_id, record_id)
+    return resolved
 
 
 def _display(data_type: str, record: dict, names: dict, attachments: dict) -> dict:

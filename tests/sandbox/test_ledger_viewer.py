@@ -38,7 +38,16 @@ def test_the_ledger_shows_synced_expenses_reference_data_and_receipts(api, clien
     page = client.get(f"{PREFIX}/ledger/{cid}/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Pret A Manger" in text and "12.5" in text
+    assert "Pret A Manger" in text
+    # Money reads as money (two places), and the configuration's ids as the ledger's names.
+    assert f">{txn['lines'][0]['netAmount']:.2f}<" in text
+    config = api.get(f"/companies/{cid}/sync/expenses/config").json()
+    bank_name = next(
+        a["name"]
+        for a in api.get(f"/companies/{cid}/sync/expenses/mappingOptions").json()["accounts"]
+        if a["id"] == config["bankAccount"]["id"]
+    )
+    assert f"<dd>{bank_name}</dd>" in text
     assert "lunch.pdf" in text
     assert "Chart of accounts" in text and "Ledger lock date" in text
     assert "<script" not in text and "style=" not in text
