@@ -85,8 +85,19 @@ def _declared_operations_were_sent(request, call_log):
 
 
 @pytest.fixture(autouse=True)
-def _quiet_sandbox_side_effects(settings):
-    # Webhooks from the sandbox must not reach whatever dev server happens to listen on :8000.
+def _sandbox_settings(settings):
+    """Overrides tests/sandbox/conftest.py's fixture of the same name: the contract suite keeps a
+    real sync delay (0.3 s rather than the shipped 1 s, to keep the suite near a minute), so syncs
+    and push operations really are in progress for a while and the polling helpers wait for them.
+
+    The background progression thread stays off: it starts once per process and never stops, so
+    turning it on here would leak into every later test of the session, and with the in-memory
+    SQLite test database its second connection fails with "database table is locked". Syncs still
+    progress, lazily, whenever their status is read (documented sandbox behaviour), which is what
+    `wait_for_sync` / `wait_for_push` do."""
+    settings.CODAT_SANDBOX_BACKGROUND = False
+    settings.CODAT_SANDBOX_SYNC_DELAY = 0.3
+    # Webhooks must not reach whatever dev server listens on :8000.
     settings.CODAT_SANDBOX_WEBHOOK_URL = "http://127.0.0.1:9/contract-suite-webhooks/"
     settings.CODAT_SANDBOX_DAILY_QUOTA = 1_000_000
 
