@@ -5,3 +5,11 @@ import pytest
 def _fast_password_hasher(settings):
     # Hashing with PBKDF2 dominates the runtime of tests that log users in.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_sandbox_background_thread(settings):
+    # The sandbox moves syncs on when their status is read, and tests call engine.advance()
+    # where they need deliveries; a daemon thread writing the database behind a test's back
+    # would only add races (and a second connection to SQLite's shared in-memory test database).
+    settings.CODAT_SANDBOX_BACKGROUND = False
