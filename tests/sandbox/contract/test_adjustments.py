@@ -32,11 +32,6 @@ def test_create_adjustment_on_qbd(sdk, linked_company):
         }
     )
     assert rows[0].status == "Completed"
-
-
-@pytest.mark.parametrize("linked_company", ["pqsw"], indirect=True)
-@pytest.mark.operations("create-adjustment-transaction")
-def test_adjustment_batch_limits_are_400(sdk, linked_company):
     with raises_codat_error(400):
         sdk.adjustments.create(
             request={"company_id": linked_company.company_id, "request_body": []}

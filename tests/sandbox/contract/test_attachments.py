@@ -52,8 +52,17 @@ def test_upload_receipt_to_synced_expense(sdk, linked_company):
     assert second.id != first.id
 
 
+@pytest.mark.parametrize("linked_company", ["pqsw"], indirect=True)
 @pytest.mark.operations("upload-expense-attachment")
-def test_disallowed_file_type_is_400(sdk, linked_company):
+def test_attachments_unsupported_on_qbd_is_400(sdk, linked_company):
+    lc = linked_company
+    transaction_id, sync_id = push_expense(sdk, lc)
+    with raises_codat_error(400):
+        upload(sdk, lc.company_id, sync_id, transaction_id)
+
+
+@pytest.mark.operations("upload-expense-attachment")
+def test_disallowed_file_type_is_400_and_unknown_transaction_is_404(sdk, linked_company):
     lc = linked_company
     transaction_id, sync_id = push_expense(sdk, lc)
     with raises_codat_error(400):
@@ -66,20 +75,5 @@ def test_disallowed_file_type_is_400(sdk, linked_company):
             b"MZ\x90\x00",
             "application/octet-stream",
         )
-
-
-@pytest.mark.parametrize("linked_company", ["pqsw"], indirect=True)
-@pytest.mark.operations("upload-expense-attachment")
-def test_attachments_unsupported_on_qbd_is_400(sdk, linked_company):
-    lc = linked_company
-    transaction_id, sync_id = push_expense(sdk, lc)
-    with raises_codat_error(400):
-        upload(sdk, lc.company_id, sync_id, transaction_id)
-
-
-@pytest.mark.operations("upload-expense-attachment")
-def test_upload_to_unknown_transaction_is_404(sdk, linked_company):
-    lc = linked_company
-    _, sync_id = push_expense(sdk, lc)
     with raises_codat_error(404):
         upload(sdk, lc.company_id, sync_id, str(uuid.uuid4()))

@@ -29,23 +29,15 @@ def bank_account(currency):
 
 
 @pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)
-@pytest.mark.operations("get-create-bankAccounts-model")
-def test_create_bank_account_options(sdk, linked_company):
-    option = sdk.bank_accounts.get_create_model(
-        request={
-            "company_id": linked_company.company_id,
-            "connection_id": linked_company.connection_id,
-        }
-    )
-    assert option.type == "Object"
-    assert option.display_name
-    assert option.properties
-
-
-@pytest.mark.parametrize("linked_company", ["qhyg", "gbol"], indirect=True)
-@pytest.mark.operations("create-bank-account")
+@pytest.mark.operations("create-bank-account", "get-create-bankAccounts-model")
 def test_create_bank_account(sdk, linked_company):
     lc = linked_company
+    options = sdk.bank_accounts.get_create_model(
+        request={"company_id": lc.company_id, "connection_id": lc.connection_id}
+    )
+    assert options.type == "Object"
+    assert options.display_name
+    assert options.properties, "the options describe the bank account's fields"
     body = bank_account(lc.currency)
     created = sdk.bank_accounts.create(
         request={

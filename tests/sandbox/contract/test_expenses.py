@@ -56,30 +56,6 @@ def test_resending_a_completed_transaction_is_400(sdk, linked_company):
         )
 
 
-@pytest.mark.operations("create-expense-transaction")
-def test_batch_size_limits_are_400(sdk, linked_company):
-    lc = linked_company
-    with raises_codat_error(400):
-        sdk.expenses.create(request={"company_id": lc.company_id, "request_body": []})
-    with raises_codat_error(400):
-        sdk.expenses.create(
-            request={
-                "company_id": lc.company_id,
-                "request_body": [expense_body(lc) for _ in range(51)],
-            }
-        )
-
-
-@pytest.mark.operations("create-expense-transaction")
-def test_invalid_body_is_400(sdk, linked_company):
-    lc = linked_company
-    body = expense_body(lc)
-    body["currency"] = "NOTACURRENCY"
-    body["issue_date"] = "yesterday"
-    with raises_codat_error(400):
-        sdk.expenses.create(request={"company_id": lc.company_id, "request_body": [body]})
-
-
 @pytest.mark.operations("create-expense-transaction", "update-expense-transaction")
 def test_unknown_company_is_404(sdk):
     body = {
@@ -126,8 +102,26 @@ def test_update_a_synced_expense(sdk, linked_company):
     assert rows[0].status == "Completed"
 
 
-@pytest.mark.operations("update-expense-transaction")
-def test_update_of_a_never_synced_expense_is_rejected(sdk, linked_company):
+@pytest.mark.operations("create-expense-transaction", "update-expense-transaction")
+def test_rejected_requests(sdk, linked_company):
+    lc = linked_company
+    # 1-50 transactions per call.
+    with raises_codat_error(400):
+        sdk.expenses.create(request={"company_id": lc.company_id, "request_body": []})
+    with raises_codat_error(400):
+        sdk.expenses.create(
+            request={
+                "company_id": lc.company_id,
+                "request_body": [expense_body(lc) for _ in range(51)],
+            }
+        )
+    # Schema violations the SDK lets through (it types these fields as plain strings).
+    body = expense_body(lc)
+    body["currency"] = "NOTACURRENCY"
+    body["issue_date"] = "yesterday"
+    with raises_codat_error(400):
+        sdk.expenses.create(request={"company_id": lc.company_id, "request_body": [body]})
+    # An update needs a transaction the company has synced before.
     with raises_codat_error(404):
         sdk.expenses.update(
             request={

@@ -61,10 +61,6 @@ def test_refresh_and_pull_history(sdk, linked_company):
     )
     assert only_suppliers.results
     assert {op.data_type for op in only_suppliers.results} == {"suppliers"}
-
-
-@pytest.mark.operations("list-pull-operations")
-def test_list_pull_operations_malformed_query_is_400(sdk, linked_company):
     with raises_codat_error(400):
         sdk.manage_data.list_pull_operations(
             request={"company_id": linked_company.company_id, "query": "dataType=suppliers}"}

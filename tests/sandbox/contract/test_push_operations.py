@@ -24,7 +24,7 @@ def create_supplier(sdk, lc, name=None):
 
 
 @pytest.mark.operations("get-push-operation", "list-push-operations")
-def test_push_history(sdk, linked_company):
+def test_push_history_and_malformed_query(sdk, linked_company):
     lc = linked_company
     created = create_supplier(sdk, lc)
     operation = wait_for_push(sdk, lc.company_id, created.push_operation_key)
@@ -52,10 +52,6 @@ def test_push_history(sdk, linked_company):
         request={"company_id": lc.company_id, "query": "status=Success"}
     )
     assert created.push_operation_key in [op.push_operation_key for op in succeeded.results]
-
-
-@pytest.mark.operations("list-push-operations")
-def test_list_push_operations_malformed_query_is_400(sdk, linked_company):
     with raises_codat_error(400):
         sdk.push_operations.list(
             request={"company_id": linked_company.company_id, "query": "status=Success ||"}

@@ -55,14 +55,6 @@ def test_list_and_get(sdk, linked_company):
     assert names == sorted(names)
 
 
-@pytest.mark.operations("list-suppliers")
-def test_list_malformed_query_is_400(sdk, linked_company):
-    with raises_codat_error(400):
-        sdk.suppliers.list(
-            request={"company_id": linked_company.company_id, "query": "supplierName="}
-        )
-
-
 @pytest.mark.operations("list-suppliers", "get-supplier")
 def test_before_any_ledger_data_is_409(sdk, company):
     with raises_codat_error(409):
@@ -72,12 +64,16 @@ def test_before_any_ledger_data_is_409(sdk, company):
 
 
 @pytest.mark.operations("list-suppliers", "get-supplier")
-def test_unknown_company_or_record_is_404(sdk, linked_company):
+def test_malformed_query_is_400_unknown_ids_are_404(sdk, linked_company):
     with raises_codat_error(404):
         sdk.suppliers.list(request={"company_id": UNKNOWN_ID})
     with raises_codat_error(404):
         sdk.suppliers.get(
             request={"company_id": linked_company.company_id, "supplier_id": "no-such-supplier"}
+        )
+    with raises_codat_error(400):
+        sdk.suppliers.list(
+            request={"company_id": linked_company.company_id, "query": "supplierName="}
         )
 
 
@@ -120,22 +116,6 @@ def test_create_then_update(sdk, linked_company):
 
 
 @pytest.mark.operations("create-supplier")
-def test_create_without_a_name_fails_validation(sdk, linked_company):
-    lc = linked_company
-    assert_push_rejected(
-        sdk,
-        lc.company_id,
-        lambda: sdk.suppliers.create(
-            request={
-                "company_id": lc.company_id,
-                "connection_id": lc.connection_id,
-                "supplier": {"supplier_name": "", "status": "Active"},
-            }
-        ),
-    )
-
-
-@pytest.mark.operations("create-supplier")
 def test_create_on_pending_connection_is_400(sdk):
     company, connection = pending_connection(sdk)
     with raises_codat_error(400):
@@ -164,7 +144,7 @@ def test_update_unsupported_on_netsuite_is_400(sdk):
 
 
 @pytest.mark.operations("create-supplier", "update-supplier")
-def test_unknown_connection_or_record_is_404(sdk, linked_company):
+def test_invalid_pushes(sdk, linked_company):
     lc = linked_company
     with raises_codat_error(404):
         sdk.suppliers.create(
@@ -183,3 +163,14 @@ def test_unknown_connection_or_record_is_404(sdk, linked_company):
                 "supplier": new_supplier(lc.currency),
             }
         )
+    assert_push_rejected(
+        sdk,
+        lc.company_id,
+        lambda: sdk.suppliers.create(
+            request={
+                "company_id": lc.company_id,
+                "connection_id": lc.connection_id,
+                "supplier": {"supplier_name": "", "status": "Active"},
+            }
+        ),
+    )
