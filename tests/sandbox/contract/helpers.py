@@ -20,7 +20,9 @@ from codat_sync_for_expenses.models import errors
 
 API_KEY = "sandbox-dev-key"
 AUTH_HEADER = "Basic " + base64.b64encode(API_KEY.encode()).decode()
-SPEC_PATH = Path("/work/shared/codat/Codat-Sync-Expenses.yaml")
+# Codat's published spec, vendored unchanged next to the suite (see spec/SOURCES.md).
+SPEC_PATH = Path(__file__).resolve().parent / "spec" / "Codat-Sync-Expenses.yaml"
+SPEC_SHA256 = "4cec2042759e4e5a9f178c464b747ff9cb849e55786229389f8615d8677733f4"
 SYNC_WAIT_SECONDS = 10.0
 IN_PROGRESS_CODES = {1000, 1010}
 

@@ -5,7 +5,13 @@ test that did not actually send every operation it declares. This test fails whe
 the spec is declared by no collected test, or a test declares one the spec does not have.
 """
 
-from .helpers import spec_operation_ids
+import hashlib
+
+from .helpers import SPEC_PATH, SPEC_SHA256, spec_operation_ids
+
+
+def test_vendored_spec_is_codats_unchanged_file():
+    assert hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest() == SPEC_SHA256
 
 
 def test_spec_has_48_operations():
