@@ -392,7 +392,12 @@ def main(argv=None) -> int:
         api_url = api_url.rstrip("/")
         require_loopback(api_url)
         with httpx.Client(base_url=api_url, headers=headers, timeout=args.timeout) as api:
-            info = set_up_company(api, args.platform)
+            try:
+                info = set_up_company(api, args.platform)
+            except httpx.TransportError as exc:
+                sys.exit(f"cannot reach the sandbox at {api_url}: {exc} (start it, or use --serve)")
+            except httpx.HTTPStatusError as exc:
+                sys.exit(f"setting up the benchmark company failed: {exc}")
         print(f"company {info['company_id']} (linked: {info['linked']})")
         outcome = run_load(api_url, headers, info, args)
         return report(outcome, args)
