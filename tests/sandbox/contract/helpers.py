@@ -20,8 +20,11 @@ from codat_sync_for_expenses.models import errors
 
 API_KEY = "sandbox-dev-key"
 AUTH_HEADER = "Basic " + base64.b64encode(API_KEY.encode()).decode()
-# Codat's published spec, vendored unchanged next to the suite (see spec/SOURCES.md).
-SPEC_PATH = Path(__file__).resolve().parent / "spec" / "Codat-Sync-Expenses.yaml"
+OPERATIONS_PATH = Path(__file__).resolve().parent / "spec_operations.txt"
+# Codat's published spec, as kept in the team's shared folder beside the checkout (CI has it).
+SHARED_SPEC_PATH = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "codat" / "Codat-Sync-Expenses.yaml"
+)
 SPEC_SHA256 = "4cec2042759e4e5a9f178c464b747ff9cb849e55786229389f8615d8677733f4"
 SYNC_WAIT_SECONDS = 10.0
 IN_PROGRESS_CODES = {1000, 1010}
@@ -30,13 +33,34 @@ IN_PROGRESS_CODES = {1000, 1010}
 # --- spec -----------------------------------------------------------------------------------------
 
 
+def spec_operations() -> set[tuple[str, str, str]]:
+    """(operationId, method, path) of every operation, from the committed list."""
+    rows = set()
+    for line in OPERATIONS_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            operation_id, method, path = line.split()
+            rows.add((operation_id, method, path))
+    return rows
+
+
 def spec_operation_ids() -> set[str]:
-    """The operationIds under `paths:` of Codat's Expenses spec (PyYAML is not installed, and the
-    file is plain block YAML, so a line scan is exact: operationIds sit at 6 spaces of indent)."""
-    text = SPEC_PATH.read_text(encoding="utf-8")
+    return {operation_id for operation_id, _, _ in spec_operations()}
+
+
+def operations_in_spec_file(text: str) -> set[tuple[str, str, str]]:
+    """(operationId, method, path) read off the spec's `paths:` block. PyYAML is not installed,
+    and the file is plain block YAML: paths at 2 spaces of indent, verbs at 4, operationIds at 6."""
     paths_block = re.search(r"^paths:\n(.*?)^\S", text, re.M | re.S)
     assert paths_block, "no paths: section in the spec"
-    return set(re.findall(r"^      operationId: ([\w-]+)\s*$", paths_block.group(1), re.M))
+    rows, path, method = set(), None, None
+    for line in paths_block.group(1).splitlines():
+        if m := re.match(r"""^  ['"]?(/[^'"]+?)['"]?:\s*$""", line):
+            path = m.group(1)
+        elif m := re.match(r"^    (get|post|put|patch|delete):\s*$", line):
+            method = m.group(1).upper()
+        elif m := re.match(r"^      operationId: ([\w-]+)\s*$", line):
+            rows.add((m.group(1), method, path))
+    return rows
 
 
 @contextlib.contextmanager
