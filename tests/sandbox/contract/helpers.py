@@ -467,6 +467,22 @@ def pending_connection(sdk, platform_key: str = "qhyg"):
     return company, connection
 
 
+def assert_create_on_pending_connection_is_400(sdk, create, **record):
+    """Pushing a new record through a connection never authorised in Link is refused with a 400.
+    `create` is the SDK's create method (e.g. `sdk.accounts.create`) and `record` its body
+    argument (e.g. `account_prototype={...}`)."""
+    company, connection = pending_connection(sdk)
+    with raises_codat_error(400):
+        create(request={"company_id": company.id, "connection_id": connection.id, **record})
+
+
+def assert_create_model(options, record: str):
+    """The create-model options of a data type describe the fields of the record to push."""
+    assert options.type == "Object"
+    assert options.display_name
+    assert options.properties, f"the options describe the {record}'s fields"
+
+
 def assert_paging(page, page_number: int | None = None, page_size: int | None = None):
     assert page.page_number >= 0
     assert page.total_results >= len(page.results or [])

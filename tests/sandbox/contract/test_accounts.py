@@ -7,9 +7,10 @@ import pytest
 from .helpers import (
     CONTRACT_DB,
     UNKNOWN_ID,
+    assert_create_model,
+    assert_create_on_pending_connection_is_400,
     assert_push_rejected,
     option_values,
-    pending_connection,
     push_failure_text,
     raises_codat_error,
     wait_for_push,
@@ -39,9 +40,7 @@ def test_create_account(sdk, linked_company):
     options = sdk.accounts.get_create_model(
         request={"company_id": lc.company_id, "connection_id": lc.connection_id}
     )
-    assert options.type == "Object"
-    assert options.display_name
-    assert options.properties, "the options describe the account's fields"
+    assert_create_model(options, "account")
     # Where the platform restricts the category, take one it offers (as a real client would).
     categories = [
         c for c in option_values(options, "fullyQualifiedCategory") if c.startswith("Expense")
@@ -84,15 +83,9 @@ def test_create_account_without_a_name_fails_validation(sdk, linked_company):
 
 @pytest.mark.operations("create-account")
 def test_create_account_on_pending_connection_is_400(sdk):
-    company, connection = pending_connection(sdk)
-    with raises_codat_error(400):
-        sdk.accounts.create(
-            request={
-                "company_id": company.id,
-                "connection_id": connection.id,
-                "account_prototype": account_prototype("USD"),
-            }
-        )
+    assert_create_on_pending_connection_is_400(
+        sdk, sdk.accounts.create, account_prototype=account_prototype("USD")
+    )
 
 
 @pytest.mark.operations("create-account", "get-create-chartOfAccounts-model")

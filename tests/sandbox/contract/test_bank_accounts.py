@@ -7,7 +7,8 @@ import pytest
 from .helpers import (
     CONTRACT_DB,
     UNKNOWN_ID,
-    pending_connection,
+    assert_create_model,
+    assert_create_on_pending_connection_is_400,
     push_failure_text,
     raises_codat_error,
     wait_for_push,
@@ -35,9 +36,7 @@ def test_create_bank_account(sdk, linked_company):
     options = sdk.bank_accounts.get_create_model(
         request={"company_id": lc.company_id, "connection_id": lc.connection_id}
     )
-    assert options.type == "Object"
-    assert options.display_name
-    assert options.properties, "the options describe the bank account's fields"
+    assert_create_model(options, "bank account")
     body = bank_account(lc.currency)
     created = sdk.bank_accounts.create(
         request={
@@ -56,15 +55,9 @@ def test_create_bank_account(sdk, linked_company):
 
 @pytest.mark.operations("create-bank-account")
 def test_create_bank_account_on_pending_connection_is_400(sdk):
-    company, connection = pending_connection(sdk)
-    with raises_codat_error(400):
-        sdk.bank_accounts.create(
-            request={
-                "company_id": company.id,
-                "connection_id": connection.id,
-                "bank_account": bank_account("USD"),
-            }
-        )
+    assert_create_on_pending_connection_is_400(
+        sdk, sdk.bank_accounts.create, bank_account=bank_account("USD")
+    )
 
 
 @pytest.mark.operations("create-bank-account", "get-create-bankAccounts-model")
