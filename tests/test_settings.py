@@ -99,7 +99,10 @@ def test_embedded_defaults_need_no_server():
         ({"CELERY_BROKER_URL": "ftp://broker"}, "CELERY_BROKER_URL must be a URL"),
         ({"CODAT_BASE_URL": "https://api.codat.io.evil.example"}, "CODAT_BASE_URL must be"),
         ({"CODAT_BASE_URL": "https://api.codat.io"}, "CODAT_API_KEY must be set to a real key"),
-        ({"CODAT_WEBHOOK_SECRET": "plain-secret"}, "CODAT_WEBHOOK_SECRET and CODAT_WEBHOOK_PREVIOUS_SECRETS must be"),
+        (
+            {"CODAT_WEBHOOK_SECRET": "plain-secret"},
+            "CODAT_WEBHOOK_SECRET and CODAT_WEBHOOK_PREVIOUS_SECRETS must be",
+        ),
         ({"CODAT_TIMEOUT_SECONDS": "thirty"}, "CODAT_TIMEOUT_SECONDS='thirty' is not an integer"),
         ({"CODAT_TIMEOUT_SECONDS": "0"}, "CODAT_TIMEOUT_SECONDS=0 is below the minimum"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a logging level"),
