@@ -5,6 +5,10 @@ from django.urls import include, path
 
 from . import views
 
+admin.site.site_header = "Expenses Portal operations"
+admin.site.site_title = "Expenses Portal admin"
+admin.site.index_title = "Fix things, with an audit trail"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
