@@ -23,7 +23,6 @@ from standardwebhooks import Webhook
 from . import jsonutil, limits, rules, serializers, services
 from .models import (
     LedgerRecord,
-    PullOperation,
     PushOperation,
     SandboxCompany,
     SandboxConnection,
@@ -151,9 +150,7 @@ def advance(now: datetime.datetime | None = None) -> int:
         ).update(claimed_at=now):
             _process_push_safely(key, now)
             done += 1
-    done += PullOperation.objects.filter(status="Queued", due_at__lte=now).update(
-        status="Complete", completed=now
-    )
+    done += services.complete_due_pulls(now)
     done += deliver_due_webhooks(now)
     return done
 

@@ -244,10 +244,17 @@ class PullOperation(models.Model):
     requested = models.DateTimeField(default=timezone.now)
     completed = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(default=timezone.now)
+    # The read (Link's initial fetch, or one refresh request) this pull belongs to: its pulls
+    # complete together and one read.completed webhook reports them all.
+    read_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["requested"]
-        indexes = [models.Index(fields=["status", "due_at"], name="sandbox_pull_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="sandbox_pull_due"),
+            # complete_due_pulls(): "the pulls of read X", claimed and reported together.
+            models.Index(fields=["read_id"], name="sandbox_pull_read"),
+        ]
 
     def __str__(self):
         return f"{self.data_type} ({self.status})"

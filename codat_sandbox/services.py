@@ -3,9 +3,11 @@ the ledger viewer and the engine."""
 
 import datetime
 import re
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from . import seeds, serializers
@@ -152,7 +154,8 @@ def seed_company_ledger(conn: SandboxConnection) -> None:
         ],
         ignore_conflicts=True,
     )
-    PullOperation.objects.bulk_create(
+    read_id = uuid.uuid4()
+    pulls = PullOperation.objects.bulk_create(
         [
             PullOperation(
                 company=company,
@@ -162,10 +165,14 @@ def seed_company_ledger(conn: SandboxConnection) -> None:
                 requested=now,
                 completed=now,
                 due_at=now,
+                read_id=read_id,
             )
             for data_type in EXPENSES_DATA_TYPES
         ]
     )
+    # The first fetch after Link is its own event, so a client can start reading the ledger
+    # (and pick its configuration) as soon as it arrives.
+    report_read(company, pulls, initial=True)
 
 
 def ledger_dict(company: SandboxCompany, data_types=None) -> dict[str, dict[str, dict]]:
@@ -278,20 +285,107 @@ def data_status(company: SandboxCompany) -> dict:
     return statuses
 
 
-def queue_pull(company: SandboxCompany, conn: SandboxConnection, data_type: str) -> PullOperation:
-    return PullOperation.objects.create(
-        company=company,
-        connection_id=conn.id,
-        data_type=data_type,
-        status="Queued",
-        due_at=timezone.now() + sync_delay(),
+def queue_read(company: SandboxCompany, conn: SandboxConnection, data_types) -> list[PullOperation]:
+    """One refresh request: a pull per data type, sharing a read id and a due time so they
+    complete together and one read.completed reports them all."""
+    now = timezone.now()
+    read_id = uuid.uuid4()
+    return PullOperation.objects.bulk_create(
+        [
+            PullOperation(
+                company=company,
+                connection_id=conn.id,
+                data_type=data_type,
+                status="Queued",
+                requested=now,
+                due_at=now + sync_delay(),
+                read_id=read_id,
+            )
+            for data_type in data_types
+        ]
     )
 
 
-def advance_pulls(company: SandboxCompany) -> None:
-    """Finish this company's due pull operations now (the ledger is always current, so a
-    refresh only has to wait out its delay)."""
-    now = timezone.now()
-    PullOperation.objects.filter(company=company, status="Queued", due_at__lte=now).update(
-        status="Complete", completed=now
+def complete_due_pulls(now=None, company: SandboxCompany | None = None) -> int:
+    """Finish the due reads (of one company, or of all) and report each one once.
+
+    The ledger is always current, so a refresh only has to wait out its delay. Both the
+    background thread and a client's read of the data status can get here at the same time:
+    a read is claimed through its first pull with a conditional UPDATE that only one caller
+    wins, and the winner completes the rest and queues the webhook in the same transaction.
+    """
+    now = now or timezone.now()
+    due = PullOperation.objects.filter(status="Queued", due_at__lte=now)
+    if company is not None:
+        due = due.filter(company=company)
+    done = 0
+    for read_id in set(due.values_list("read_id", flat=True)):
+        with transaction.atomic():
+            if read_id is None:
+                # Queued before pulls belonged to reads: finish them quietly, as before.
+                done += due.filter(read_id__isnull=True).update(status="Complete", completed=now)
+                continue
+            pulls = PullOperation.objects.filter(read_id=read_id)
+            first = pulls.order_by("pk").values_list("pk", flat=True).first()
+            if not PullOperation.objects.filter(pk=first, status="Queued").update(
+                status="Complete", completed=now
+            ):
+                continue  # another caller claimed this read
+            done += 1 + pulls.filter(status="Queued").update(status="Complete", completed=now)
+            report_read(company or pulls.first().company, list(pulls.order_by("pk")))
+    return done
+
+
+def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=False) -> None:
+    """Queue read.completed(.initial) with the Platform spec's payload for a finished read.
+
+    `modifiedFromDate` is when these data types were last fetched before this read (the
+    earliest of them, so "modified since" holds for every one); `recordsModified` says
+    whether the ledger changed since that data type's own previous fetch.
+    """
+    from . import engine
+
+    read_ids = {pull.read_id for pull in pulls}
+    summaries = []
+    previous_fetches = []
+    for pull in pulls:
+        previous = (
+            None
+            if initial
+            else PullOperation.objects.filter(
+                company=company,
+                connection_id=pull.connection_id,
+                data_type=pull.data_type,
+                status="Complete",
+            )
+            .exclude(read_id__in=read_ids)
+            .order_by("-completed")
+            .values_list("completed", flat=True)
+            .first()
+        )
+        previous_fetches.append(previous)
+        records = LedgerRecord.objects.filter(company=company, data_type=pull.data_type)
+        if previous is not None:
+            records = records.filter(modified__gt=previous)
+        summaries.append(
+            {
+                "connectionId": str(pull.connection_id),
+                "dataType": pull.data_type,
+                "recordsModified": records.exists(),
+                "status": pull.status,
+                "issues": [],
+            }
+        )
+    # Null when any data type had never been fetched: nothing bounds what is new.
+    modified_from = (
+        None if not previous_fetches or None in previous_fetches else min(previous_fetches)
+    )
+    engine.enqueue_webhook(
+        "read.completed.initial" if initial else "read.completed",
+        {
+            "referenceCompany": serializers.company_reference(company, public_base_url()),
+            "modifiedFromDate": serializers.format_datetime(modified_from),
+            "dataTypes": summaries,
+        },
+        company_id=company.id,
     )

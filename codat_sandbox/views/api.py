@@ -644,14 +644,13 @@ def _linked_connection(company, connection_id=None) -> SandboxConnection:
 def refresh_all_data_types(request, company_id):
     company = _company(company_id)
     conn = _linked_connection(company)
-    for data_type in services.EXPENSES_DATA_TYPES:
-        services.queue_pull(company, conn, data_type)
+    services.queue_read(company, conn, services.EXPENSES_DATA_TYPES)
     return no_content(204)
 
 
 def get_data_status(request, company_id):
     company = _company(company_id)
-    services.advance_pulls(company)
+    services.complete_due_pulls(company=company)
     return json_response(services.data_status(company))
 
 
@@ -669,18 +668,19 @@ def refresh_data_type(request, company_id, data_type):
             service="PullApi",
         )
     conn = _linked_connection(company, request.GET.get("connectionId"))
-    return json_response(serializers.pull_operation(services.queue_pull(company, conn, data_type)))
+    [pull] = services.queue_read(company, conn, [data_type])
+    return json_response(serializers.pull_operation(pull))
 
 
 def list_pull_operations(request, company_id):
     company = _company(company_id)
-    services.advance_pulls(company)
+    services.complete_due_pulls(company=company)
     return paged(request, [serializers.pull_operation(op) for op in company.pull_operations.all()])
 
 
 def get_pull_operation(request, company_id, dataset_id):
     company = _company(company_id)
-    services.advance_pulls(company)
+    services.complete_due_pulls(company=company)
     not_found = ApiError(404, f"No dataset was found with ID {dataset_id}", service="PullApi")
     op = company.pull_operations.filter(pk=parse_uuid(dataset_id, not_found)).first()
     if op is None:
