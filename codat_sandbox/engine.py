@@ -94,14 +94,34 @@ def enqueue_connection_event(event_type: str, conn: SandboxConnection) -> None:
 
 
 def enqueue_rate_limit_reached(now) -> None:
-    enqueue_webhook(
-        "client.rateLimit.reached",
-        {
-            "dailyQuota": limits.daily_quota(),
-            "quotaRemaining": 0,
-            "expiryDate": jsonutil.format_datetime(limits.next_reset(now)),
-        },
-    )
+    with transaction.atomic():
+        limits.mark_quota_reached(now)
+        enqueue_webhook(
+            "client.rateLimit.reached",
+            {
+                "dailyQuota": limits.daily_quota(),
+                "quotaRemaining": 0,
+                "expiryDate": jsonutil.format_datetime(limits.next_reset(now)),
+            },
+        )
+
+
+def enqueue_rate_limit_reset(now) -> None:
+    """Announce the new day's quota once, if an earlier day's quota ran out.
+
+    Called on every API request and every advance(), so whichever notices the new UTC day
+    first sends it; the claim and the message commit together.
+    """
+    with transaction.atomic():
+        if limits.claim_quota_reset(now):
+            enqueue_webhook(
+                "client.rateLimit.reset",
+                {
+                    "dailyQuota": limits.daily_quota(),
+                    "quotaRemaining": max(limits.daily_quota() - limits.current_usage(now), 0),
+                    "expiryDate": jsonutil.format_datetime(limits.next_reset(now)),
+                },
+            )
 
 
 # --- Syncs: create ----------------------------------------------------------------------------
@@ -132,6 +152,7 @@ def advance(now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     done = 0
     _release_stale_claims(now)
+    enqueue_rate_limit_reset(now)
     due_syncs = SandboxSync.objects.filter(
         state=SandboxSync.State.QUEUED, due_at__lte=now
     ).values_list("id", flat=True)

@@ -85,6 +85,8 @@ def _serve(request, handlers, kwargs):
         limits.inject_faults(limits.faults_for(company_id), rate_headers, now)
         used = limits.count_request(now)
         rate_headers = limits.rate_headers(used, now)
+        # The first request of a new UTC day may be what notices yesterday's quota is back.
+        engine.enqueue_rate_limit_reset(now)
         if used > limits.daily_quota():
             if used == limits.daily_quota() + 1:
                 engine.enqueue_rate_limit_reached(now)

@@ -64,6 +64,31 @@ def count_request(now: datetime.datetime) -> int:
     return RateUsage.objects.get(day=day).count
 
 
+def mark_quota_reached(now: datetime.datetime) -> None:
+    RateUsage.objects.filter(
+        day=now.astimezone(datetime.UTC).date(), reached_at__isnull=True
+    ).update(reached_at=now)
+
+
+def claim_quota_reset(now: datetime.datetime) -> bool:
+    """True for exactly one caller once a UTC day has begun after a day whose quota ran out.
+
+    Each earlier exhausted day is claimed with a conditional UPDATE, so the request path and
+    the background thread racing at midnight cannot both announce the reset.
+    """
+    today = now.astimezone(datetime.UTC).date()
+    pending = RateUsage.objects.filter(
+        day__lt=today, reached_at__isnull=False, reset_queued_at__isnull=True
+    ).values_list("pk", flat=True)
+    claimed = False
+    for pk in list(pending):
+        if RateUsage.objects.filter(pk=pk, reset_queued_at__isnull=True).update(
+            reset_queued_at=now
+        ):
+            claimed = True
+    return claimed
+
+
 def current_usage(now: datetime.datetime) -> int:
     row = RateUsage.objects.filter(day=now.astimezone(datetime.UTC).date()).first()
     return row.count if row else 0

@@ -281,6 +281,10 @@ class RateUsage(models.Model):
 
     day = models.DateField(unique=True)
     count = models.IntegerField(default=0)
+    # When the day's quota ran out (client.rateLimit.reached was queued), and when the
+    # matching client.rateLimit.reset was queued once a later day began.
+    reached_at = models.DateTimeField(null=True, blank=True)
+    reset_queued_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.day}: {self.count}"

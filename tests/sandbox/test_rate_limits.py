@@ -1,7 +1,11 @@
 """Daily quota, per-company concurrency and fault injection."""
 
-import pytest
+import datetime
 
+import pytest
+import time_machine
+
+from codat_sandbox import engine, jsonutil
 from codat_sandbox.models import FaultSettings, InFlightRequest, WebhookMessage
 
 from .conftest import create_company
@@ -19,6 +23,76 @@ def test_the_daily_quota_answers_429_with_retry_after(api, settings):
     assert limited.json()["statusCode"] == 429
     assert limited.json()["error"].startswith("You have made too many requests")
     assert WebhookMessage.objects.filter(event_type="client.rateLimit.reached").count() == 1
+
+
+LATE_MONDAY = datetime.datetime(2026, 3, 2, 23, 50, tzinfo=datetime.UTC)
+EARLY_TUESDAY = datetime.datetime(2026, 3, 3, 0, 0, 5, tzinfo=datetime.UTC)
+
+
+def _resets():
+    return [
+        jsonutil.loads(body)["payload"]
+        for body in WebhookMessage.objects.filter(event_type="client.rateLimit.reset")
+        .order_by("created")
+        .values_list("body", flat=True)
+    ]
+
+
+def test_the_first_request_of_the_next_utc_day_announces_the_reset_once(api, settings):
+    settings.CODAT_SANDBOX_DAILY_QUOTA = 3
+    with time_machine.travel(LATE_MONDAY, tick=False):
+        assert [api.get("/companies").status_code for _ in range(5)][-1] == 429
+        assert _resets() == []
+    with time_machine.travel(EARLY_TUESDAY, tick=False):
+        first = api.get("/companies")
+        assert first.status_code == 200
+        assert _resets() == [
+            {"dailyQuota": 3, "quotaRemaining": 2, "expiryDate": "2026-03-04T00:00:00Z"}
+        ]
+        assert api.get("/companies").status_code == 200
+        engine.advance()
+    assert len(_resets()) == 1
+
+
+def test_advance_notices_the_new_day_without_any_request(api, settings):
+    settings.CODAT_SANDBOX_DAILY_QUOTA = 1
+    with time_machine.travel(LATE_MONDAY, tick=False):
+        api.get("/companies")
+        assert api.get("/companies").status_code == 429
+        engine.advance()  # still the same day: nothing to announce
+        assert _resets() == []
+    with time_machine.travel(EARLY_TUESDAY, tick=False):
+        engine.advance()
+        assert _resets() == [
+            {"dailyQuota": 1, "quotaRemaining": 1, "expiryDate": "2026-03-04T00:00:00Z"}
+        ]
+        assert api.get("/companies").status_code == 200
+    assert len(_resets()) == 1
+
+
+def test_each_exhausted_day_gets_its_own_reset(api, settings):
+    settings.CODAT_SANDBOX_DAILY_QUOTA = 1
+    for day in (LATE_MONDAY, LATE_MONDAY + datetime.timedelta(days=1)):
+        with time_machine.travel(day, tick=False):
+            api.get("/companies")
+            assert api.get("/companies").status_code == 429
+    with time_machine.travel(EARLY_TUESDAY + datetime.timedelta(days=1), tick=False):
+        api.get("/companies")
+    assert [r["expiryDate"] for r in _resets()] == [
+        "2026-03-04T00:00:00Z",
+        "2026-03-05T00:00:00Z",
+    ]
+    assert WebhookMessage.objects.filter(event_type="client.rateLimit.reached").count() == 2
+
+
+def test_no_reset_when_the_quota_was_never_reached(api, settings):
+    settings.CODAT_SANDBOX_DAILY_QUOTA = 3
+    with time_machine.travel(LATE_MONDAY, tick=False):
+        api.get("/companies")
+    with time_machine.travel(EARLY_TUESDAY, tick=False):
+        api.get("/companies")
+        engine.advance()
+    assert _resets() == []
 
 
 def test_the_per_company_concurrency_limit(api, settings):
