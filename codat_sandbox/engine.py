@@ -535,12 +535,16 @@ def process_push(op: PushOperation, now) -> None:
         conn.platform_key, op.data_type, op.record, ledger, record_id=op.record_id or None
     )
     errors = list(items or [])
+    if op.operation == "Update" and not op.force_update:
+        errors.extend(_stale_update_errors(op, ledger.get(op.data_type, {}).get(op.record_id)))
     if errors:
         op.validation = {"errors": [_validation_item(i) for i in errors], "warnings": []}
         _finish_push(op, now, PushOperation.Status.FAILED, 400, "Validation failed.")
         return
     data = dict(op.record)
-    data["modifiedDate"] = jsonutil.format_datetime(now)
+    # The write is now the record's latest change both in Codat and in the accounting software,
+    # which is what the next update's sourceModifiedDate is checked against.
+    data["modifiedDate"] = data["sourceModifiedDate"] = jsonutil.format_datetime(now)
     if op.operation == "Update":
         row = LedgerRecord.objects.filter(
             company=company, data_type=op.data_type, record_id=op.record_id
@@ -568,6 +572,36 @@ def process_push(op: PushOperation, now) -> None:
     op.record = data
     op.validation = {"errors": [], "warnings": []}
     _finish_push(op, now, PushOperation.Status.SUCCESS, 200, "")
+
+
+def _stale_update_errors(op: PushOperation, current: dict | None) -> list[dict]:
+    """The update's sourceModifiedDate is older than the record's last change in the ledger:
+    someone changed it after the client read it, and writing would silently undo that.
+
+    Codat compares the two and refuses unless forceUpdate is set. No date sent means the
+    client did not ask for the check.
+    """
+    from .schemas import parse_codat_datetime
+
+    sent = op.record.get("sourceModifiedDate")
+    if not sent or current is None:
+        return []
+    latest = current.get("sourceModifiedDate") or current.get("modifiedDate")
+    sent_at, latest_at = parse_codat_datetime(sent), parse_codat_datetime(latest or "")
+    if sent_at is None or latest_at is None or sent_at >= latest_at:
+        return []
+    record_type = op.data_type.removesuffix("s")
+    return [
+        {
+            "itemId": op.record_id,
+            "message": (
+                f"The {record_type} was modified in the accounting software at {latest}, after "
+                f"the sourceModifiedDate sent ({sent}). Fetch the {record_type} again and resend "
+                "the update, or set forceUpdate=true to overwrite those changes."
+            ),
+            "validatorName": "SourceModifiedDateValidator",
+        }
+    ]
 
 
 def _validation_item(item: dict) -> dict:

@@ -217,6 +217,9 @@ class PushOperation(models.Model):
     error_message = models.TextField(blank=True)
     validation = JSON(null=True, blank=True)
     timeout_in_minutes = models.IntegerField(null=True, blank=True)
+    # The update's forceUpdate: write even when the ledger's record changed after the
+    # sourceModifiedDate the client sent.
+    force_update = models.BooleanField(default=False)
     requested = models.DateTimeField(default=timezone.now)
     completed = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(default=timezone.now)

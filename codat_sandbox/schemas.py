@@ -266,6 +266,8 @@ SUPPLIER = {
         "taxNumber": N_STRING,
         "status": _CONTACT_STATUS,
         "defaultCurrency": N_STRING,
+        # Echoed from the record as read; an update checks it against the ledger's (forceUpdate).
+        "sourceModifiedDate": {**DATE, "nullable": True},
     },
 }
 CUSTOMER = {
@@ -291,6 +293,7 @@ CUSTOMER = {
         "registrationNumber": N_STRING,
         "taxNumber": N_STRING,
         "status": _CONTACT_STATUS,
+        "sourceModifiedDate": {**DATE, "nullable": True},
     },
 }
 BANK_ACCOUNT = {

@@ -731,6 +731,23 @@ def _int_query(request, name: str) -> int | None:
     return value
 
 
+def _bool_query(request, name: str, default: bool) -> bool:
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    if raw.lower() not in ("true", "false"):
+        raise invalid(
+            [
+                {
+                    "itemId": name,
+                    "message": f"{name} must be true or false.",
+                    "validatorName": "BooleanValidator",
+                }
+            ]
+        )
+    return raw.lower() == "true"
+
+
 def _push(request, company_id, connection_id, data_type, schema, record_id=None, operation=None):
     company = _company(company_id)
     conn = services.get_connection(company, connection_id)
@@ -751,6 +768,7 @@ def _push(request, company_id, connection_id, data_type, schema, record_id=None,
         ).exists():
             raise ApiError(404, f"No {data_type[:-1]} with id {record_id} was found.")
     timeout = _int_query(request, "timeoutInMinutes")
+    force_update = _bool_query(request, "forceUpdate", False) if record_id else False
     now = timezone.now()
     op = PushOperation.objects.create(
         company=company,
@@ -760,6 +778,7 @@ def _push(request, company_id, connection_id, data_type, schema, record_id=None,
         record={k: v for k, v in record.items() if k != "id"},
         record_id=record_id or "",
         timeout_in_minutes=timeout,
+        force_update=force_update,
         requested=now,
         due_at=now + services.sync_delay(),
     )

@@ -1,6 +1,9 @@
 """Push writes: accounts, bank accounts, suppliers, customers, options and push operations."""
 
+import datetime
+
 import pytest
+import time_machine
 
 from codat_sandbox import engine
 from codat_sandbox.models import LedgerRecord, PushOperation
@@ -8,6 +11,10 @@ from codat_sandbox.models import LedgerRecord, PushOperation
 from .conftest import link_company
 
 pytestmark = pytest.mark.django_db
+
+READ_AT = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+CHANGED_AT = READ_AT + datetime.timedelta(hours=1)
+UPDATED_AT = READ_AT + datetime.timedelta(hours=2)
 
 
 def _paths(linked):
@@ -143,3 +150,61 @@ def test_push_operation_lookup_errors(api):
     assert api.get(f"/companies/{cid}/push/{PushOperation().key}").status_code == 404
     other = f"/companies/{cid}/connections/00000000-0000-0000-0000-000000000000/push/suppliers"
     assert api.post(other, {"status": "Active"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data_type", "name_field"), [("suppliers", "supplierName"), ("customers", "customerName")]
+)
+def test_an_update_older_than_the_ledgers_record_fails_unless_forced(api, data_type, name_field):
+    with time_machine.travel(READ_AT, tick=False):
+        linked = link_company(api)
+        cid, base = _paths(linked)
+        record_id = linked["config"][data_type.removesuffix("s")]["id"]
+        as_read = api.get(f"/companies/{cid}/data/{data_type}/{record_id}").json()
+
+    def update(name, query="", **extra):
+        op = api.put(
+            f"{base}/push/{data_type}/{record_id}{query}",
+            {name_field: name, "status": "Active", **extra},
+        )
+        assert op.status_code == 200, op.content
+        engine.advance()
+        return api.get(f"/companies/{cid}/push/{op.json()['pushOperationKey']}").json()
+
+    # Someone else changes the record after our read (no sourceModifiedDate: no check).
+    with time_machine.travel(CHANGED_AT, tick=False):
+        assert update("Changed Elsewhere")["status"] == "Success"
+    with time_machine.travel(UPDATED_AT, tick=False):
+        stale = update("Our Stale Edit", sourceModifiedDate=as_read["sourceModifiedDate"])
+        assert stale["status"] == "Failed" and stale["changes"] == []
+        [error] = stale["validation"]["errors"]
+        assert error["itemId"] == record_id
+        assert "modified in the accounting software" in error["message"]
+        assert "forceUpdate" in error["message"]
+        current = api.get(f"/companies/{cid}/data/{data_type}/{record_id}").json()
+        assert current[name_field] == "Changed Elsewhere"
+        # Echoing what a fresh read says is not a conflict.
+        fresh = update("Fresh Edit", sourceModifiedDate=current["sourceModifiedDate"])
+        assert fresh["status"] == "Success"
+        forced = update(
+            "Forced Edit", "?forceUpdate=true", sourceModifiedDate=as_read["sourceModifiedDate"]
+        )
+        assert forced["status"] == "Success"
+        assert api.get(f"/companies/{cid}/data/{data_type}/{record_id}").json()[name_field] == (
+            "Forced Edit"
+        )
+
+
+def test_force_update_must_be_a_boolean(api):
+    linked = link_company(api)
+    _, base = _paths(linked)
+    supplier_id = linked["config"]["supplier"]["id"]
+    response = api.put(
+        f"{base}/push/suppliers/{supplier_id}?forceUpdate=maybe", {"status": "Active"}
+    )
+    assert response.status_code == 400
+    assert response.json()["validation"]["errors"][0]["itemId"] == "forceUpdate"
+    not_a_date = api.put(
+        f"{base}/push/suppliers/{supplier_id}", {"status": "Active", "sourceModifiedDate": "soon"}
+    )
+    assert not_a_date.status_code == 400
