@@ -208,13 +208,21 @@ def api_path(request) -> str:
     return "/" + request.path.removeprefix(root).lstrip("/")
 
 
-def paged(request, records: list[dict], *, filterable: bool = True) -> HttpResponse:
-    """Codat's paging envelope over records; applies query/orderBy when the op has them."""
+def paged(request, records: list[dict], *, filterable: bool = True, optional=()) -> HttpResponse:
+    """Codat's paging envelope over records; applies query/orderBy when the op has them.
+
+    `optional` names properties of the listed model that the records omit while unset, so
+    querying them is not refused as an unknown property.
+    """
     page = _int_param(request, "page", 1, 1, 2**31 - 1)
     page_size = _int_param(request, "pageSize", 100, 1, 5000)
     if filterable:
         try:
-            records = query.apply(records, request.GET.get("query"), request.GET.get("orderBy"))
+            records = query.apply(
+                records, request.GET.get("query"), request.GET.get("orderBy"), optional
+            )
+        except query.UnknownProperty as exc:
+            raise ApiError(400, f"Error parsing query - {exc}", service="ClientsApi") from None
         except query.QueryError:
             raise ApiError(400, MALFORMED_QUERY, service="ClientsApi") from None
     total = len(records)

@@ -2,8 +2,8 @@
 
 Supported: `=`, `!=`, `~` (contains), `>`, `<`, `>=`, `<=`, `&&`, `||`, `{ }` grouping and dotted
 sub-properties, e.g. `status=Active && {supplierName~acme || defaultCurrency=USD}`. Matching is
-case-insensitive for property names and string values. A null or missing property never
-matches (Codat cannot query nulls).
+case-insensitive for property names and string values. A null property never matches (Codat
+cannot query nulls); a property no record has is an error, as in Codat.
 """
 
 import re
@@ -14,6 +14,21 @@ MAX_QUERY_LENGTH = 2048
 
 class QueryError(ValueError):
     """The query cannot be parsed; the API answers 400 'Error parsing query - Malformed query.'"""
+
+
+class UnknownProperty(QueryError):
+    """The query names a property the records do not have. Codat resolves every property
+    against the data type's model and refuses the query rather than matching nothing, so a
+    typo shows up as an error instead of an empty page."""
+
+    def __init__(self, field: str):
+        super().__init__(f"Could not resolve property {field}.")
+        self.field = field
+
+
+# Free-form maps (company tags, supplementalData.content, ...): any key may be asked for,
+# whether or not some record has it.
+OPEN_MAPS = frozenset({"tags", "content", "connectioninfo", "sourceurls"})
 
 
 _TOKEN = re.compile(r"\s*(&&|\|\||\{|\}|!=|>=|<=|=|~|>|<)")
@@ -103,21 +118,67 @@ class _Parser:
         return value
 
 
+_MISSING = object()
+
+
+def _lookup(value: dict, name: str):
+    """`value[name]` matching the name case-insensitively; _MISSING when there is no such key."""
+    if name in value:
+        return value[name]
+    key = {key.lower(): key for key in value}.get(name.lower())
+    return _MISSING if key is None else value[key]
+
+
 def resolve(record: dict, dotted: str):
     """Look a dotted property up case-insensitively; None when absent."""
     value = record
     for part in dotted.split("."):
         if not isinstance(value, dict):
             return None
-        if part in value:
-            value = value[part]
-            continue
-        lowered = {key.lower(): key for key in value}
-        key = lowered.get(part.lower())
-        if key is None:
+        value = _lookup(value, part)
+        if value is _MISSING:
             return None
-        value = value[key]
     return value
+
+
+def fields(tree):
+    """Every property a parsed query compares."""
+    if tree[0] == "cmp":
+        yield tree[1]
+        return
+    for term in tree[1]:
+        yield from fields(term)
+
+
+def check_properties(tree, records: list[dict], optional=()) -> None:
+    """Raise UnknownProperty for the first property of the query no record has.
+
+    The sandbox has no model to resolve against, so the records stand in for it: a property
+    is known when some record has it (null or not). `optional` names properties the listing
+    omits while unset (a pull's `completed`), which are known even when no record has them.
+    """
+    optional = {name.lower() for name in optional}
+    for field in fields(tree):
+        if not _resolvable(field, records, optional):
+            raise UnknownProperty(field)
+
+
+def _resolvable(dotted: str, records: list[dict], optional: set[str]) -> bool:
+    parts = dotted.split(".")
+    found: list = list(records)
+    for depth, part in enumerate(parts):
+        if ".".join(parts[: depth + 1]).lower() in optional:
+            return True
+        level = [value for value in found if isinstance(value, dict)]
+        if not level:
+            # A string or number has no sub-properties; but with no records, or a parent that
+            # is null or a list wherever it is set, the shape cannot be seen, so the query is
+            # not second-guessed (it matches nothing).
+            return not any(value is not None and not isinstance(value, list) for value in found)
+        found = [value for value in (_lookup(r, part) for r in level) if value is not _MISSING]
+        if not found:
+            return depth > 0 and parts[depth - 1].lower() in OPEN_MAPS
+    return True
 
 
 def _compare(actual, op: str, expected: str) -> bool:
@@ -154,10 +215,14 @@ def matches(tree, record: dict) -> bool:
     return _compare(resolve(record, field), op, value)
 
 
-def apply(records: list[dict], query: str | None, order_by: str | None = None) -> list[dict]:
-    """Filter then order; raises QueryError for a malformed query."""
+def apply(
+    records: list[dict], query: str | None, order_by: str | None = None, optional=()
+) -> list[dict]:
+    """Filter then order; raises QueryError for a malformed query and UnknownProperty for a
+    property the records do not have (see check_properties for `optional`)."""
     if query:
         tree = parse(query)
+        check_properties(tree, records, optional)
         records = [record for record in records if matches(tree, record)]
     if order_by:
         for part in reversed([p.strip() for p in order_by.split(",") if p.strip()]):

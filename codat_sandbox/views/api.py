@@ -54,7 +54,7 @@ def list_companies(request):
     records = [
         serializers.company(c, base, connections=list(c.connections.all())) for c in companies
     ]
-    return paged(request, records)
+    return paged(request, records, optional=("referenceParentCompany",))
 
 
 def create_company(request):
@@ -130,7 +130,11 @@ def delete_company(request, company_id):
 def list_connections(request, company_id):
     company = _company(company_id)
     base = _base(request)
-    return paged(request, [serializers.connection(c, base) for c in company.connections.all()])
+    return paged(
+        request,
+        [serializers.connection(c, base) for c in company.connections.all()],
+        optional=("integrationKey",),
+    )
 
 
 def create_connection(request, company_id):
@@ -675,7 +679,11 @@ def refresh_data_type(request, company_id, data_type):
 def list_pull_operations(request, company_id):
     company = _company(company_id)
     services.complete_due_pulls(company=company)
-    return paged(request, [serializers.pull_operation(op) for op in company.pull_operations.all()])
+    return paged(
+        request,
+        [serializers.pull_operation(op) for op in company.pull_operations.all()],
+        optional=("completed",),
+    )
 
 
 def get_pull_operation(request, company_id, dataset_id):
@@ -696,7 +704,11 @@ def list_push_operations(request, company_id):
     now = timezone.now()
     for op in company.push_operations.filter(status=PushOperation.Status.PENDING):
         engine.advance_push(op, now)
-    return paged(request, [serializers.push_operation(op) for op in company.push_operations.all()])
+    return paged(
+        request,
+        [serializers.push_operation(op) for op in company.push_operations.all()],
+        optional=("completedOnUtc",),
+    )
 
 
 def get_push_operation(request, company_id, push_operation_key):
@@ -850,7 +862,7 @@ def get_create_bank_accounts_model(request, company_id, connection_id):
 def _list_records(request, company_id, data_type):
     company = _company(company_id)
     services.require_fetched(company, data_type)
-    return paged(request, services.records(company, data_type))
+    return paged(request, services.records(company, data_type), optional=("supplementalData",))
 
 
 def _get_record(request, company_id, data_type, record_id):

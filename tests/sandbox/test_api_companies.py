@@ -106,6 +106,53 @@ def test_a_malformed_query_is_a_400(api):
         assert response.json()["error"] == "Error parsing query - Malformed query."
 
 
+def _query(api, path, query):
+    return api.get(path, data={"query": query})
+
+
+def test_a_query_on_a_property_the_records_do_not_have_is_a_400(api):
+    create_company(api, "Alpha Ltd")
+    for query in ("nosuchField=1", "name=Alpha Ltd || nosuchField=1", "name.first=A"):
+        response = _query(api, "/companies", query)
+        assert response.status_code == 400, query
+        body = response.json()
+        field = "name.first" if query.startswith("name.") else "nosuchField"
+        assert body["error"] == f"Error parsing query - Could not resolve property {field}."
+        assert body["statusCode"] == 400 and body["correlationId"]
+    # Property names are matched case-insensitively, as before.
+    assert _query(api, "/companies", "NAME=alpha ltd").json()["totalResults"] == 1
+
+
+def test_known_sub_properties_and_free_form_maps_keep_working(api):
+    linked = link_company(api)
+    cid = linked["company"]["id"]
+    suppliers = f"/companies/{cid}/data/suppliers"
+    archived = _query(api, suppliers, "metadata.isDeleted=true").json()
+    assert archived["totalResults"] >= 1
+    assert all(s["status"] == "Archived" for s in archived["results"])
+    unknown = _query(api, suppliers, "metadata.nosuchField=true")
+    assert unknown.status_code == 400
+    assert unknown.json()["error"].endswith("Could not resolve property metadata.nosuchField.")
+    assert _query(api, suppliers, "nosuchField=1").status_code == 400
+    # Tags are free-form: a key no company has yet simply matches nothing.
+    assert _query(api, "/companies", "tags.region=uk").json()["totalResults"] == 0
+
+
+def test_properties_omitted_while_unset_are_still_queryable(api, settings):
+    settings.CODAT_SANDBOX_SYNC_DELAY = 60
+    linked = link_company(api)
+    cid, conn = linked["company"]["id"], linked["connection"]["id"]
+    api.post(
+        f"/companies/{cid}/connections/{conn}/push/suppliers",
+        {"supplierName": "Pending Supplier", "status": "Active"},
+    )
+    pending = _query(api, f"/companies/{cid}/push", "completedOnUtc>2020-01-01")
+    assert pending.status_code == 200 and pending.json()["totalResults"] == 0
+    api.post(f"/companies/{cid}/data/queue/suppliers")
+    history = _query(api, f"/companies/{cid}/data/history", "completed>2020-01-01")
+    assert history.status_code == 200
+
+
 def test_list_companies_filters_by_tags(api):
     api.post("/companies", {"name": "UK", "tags": {"region": "uk"}})
     api.post("/companies", {"name": "US", "tags": {"region": "us"}})
