@@ -31,6 +31,7 @@ from .models import (
     WebhookMessage,
 )
 from .platforms import get_platform
+from .schemas import parse_codat_datetime
 
 logger = logging.getLogger(__name__)
 
@@ -581,8 +582,6 @@ def _stale_update_errors(op: PushOperation, current: dict | None) -> list[dict]:
     Codat compares the two and refuses unless forceUpdate is set. No date sent means the
     client did not ask for the check.
     """
-    from .schemas import parse_codat_datetime
-
     sent = op.record.get("sourceModifiedDate")
     if not sent or current is None:
         return []
