@@ -51,6 +51,10 @@ def no_content(status: int = 204) -> HttpResponse:
     return HttpResponse(status=status)
 
 
+# The width of the key column; Codat documents no limit, and keys are meant to be UUIDs.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
 def endpoint(**handlers):
     """Build a view for one API path from one handler per HTTP method.
 
@@ -96,6 +100,17 @@ def _serve(request, handlers, kwargs):
             if marker is None:
                 raise limits.too_many(1, rate_headers)
         if request.method in ("POST", "PATCH") and request.headers.get("Idempotency-Key"):
+            if len(request.headers["Idempotency-Key"]) > MAX_IDEMPOTENCY_KEY_LENGTH:
+                raise invalid(
+                    [
+                        {
+                            "itemId": "Idempotency-Key",
+                            "message": "The Idempotency-Key header must be at most "
+                            f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+                            "validatorName": "LengthValidator",
+                        }
+                    ]
+                )
             idempotency_key = request.headers["Idempotency-Key"]
             stored = limits.claim_idempotency_key(
                 idempotency_key, limits.request_fingerprint(request), now
@@ -138,31 +153,36 @@ def _finish(response, rate_headers, correlation_id):
 
 # --- Request parsing --------------------------------------------------------------------------
 
+# Codat's .NET serializers stop at 64 levels of nesting. Bodies under Python's recursion limit
+# but deeper than this would still be stored, and re-encoding them (JSONField, webhooks) could
+# hit the limit later, in a place that answers 500.
+MAX_JSON_DEPTH = 64
+
 
 def parse_json(request):
-    """The request body as JSON with decimals kept exact; 400 when it is not JSON."""
+    """The request body as JSON with decimals kept exact; 400 when it is not JSON, or is JSON
+    the sandbox cannot store (non-finite numbers, nesting past MAX_JSON_DEPTH)."""
     if not request.body:
-        raise invalid(
-            [
-                {
-                    "itemId": "body",
-                    "message": "A request body is required.",
-                    "validatorName": "RequiredValidator",
-                }
-            ]
-        )
+        raise _bad_body("A request body is required.", "RequiredValidator")
     try:
-        return jsonutil.loads(request.body)
+        value = jsonutil.loads(request.body)
+    except jsonutil.UnstorableNumber as exc:
+        raise _bad_body(f"The request body holds a number that cannot be used: {exc}") from None
+    except RecursionError:
+        # json recurses once per nesting level and gives up at Python's recursion limit.
+        raise _bad_body(TOO_DEEP) from None
     except (ValueError, UnicodeDecodeError):
-        raise invalid(
-            [
-                {
-                    "itemId": "body",
-                    "message": "The request body is not valid JSON.",
-                    "validatorName": "JsonValidator",
-                }
-            ]
-        ) from None
+        raise _bad_body("The request body is not valid JSON.") from None
+    if jsonutil.depth(value) > MAX_JSON_DEPTH:
+        raise _bad_body(TOO_DEEP)
+    return value
+
+
+TOO_DEEP = f"The request body nests more than {MAX_JSON_DEPTH} levels deep."
+
+
+def _bad_body(message: str, validator: str = "JsonValidator") -> ApiError:
+    return invalid([{"itemId": "body", "message": message, "validatorName": validator}])
 
 
 def validated_body(request, schema: dict, service: str = "PublicApi"):

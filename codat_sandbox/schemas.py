@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.utils.dateparse import parse_date, parse_datetime
 
+from . import jsonutil
+
 UUID = {"type": "string", "format": "uuid"}
 DATE = {"type": "string", "format": "date-time"}
 NUMBER = {"type": "number"}
@@ -193,7 +195,15 @@ UPDATE_REIMBURSABLE_REQUEST = {
     "properties": _REIMBURSABLE_FIELDS,
 }
 
-COMPANY_NAME = {"type": "string", "minLength": 1, "pattern": r"^[A-Za-z0-9\s\-',&@.,?!\s]+$"}
+# The spec sets no maximum length on a company name; the sandbox's column holds 200 characters,
+# and a longer name must be a 400 rather than a database error.
+COMPANY_NAME_MAX = 200
+COMPANY_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": COMPANY_NAME_MAX,
+    "pattern": r"^[A-Za-z0-9\s\-',&@.,?!\s]+$",
+}
 TAGS = {
     "type": "object",
     "maxProperties": 10,
@@ -204,7 +214,11 @@ COMPANY_REQUEST = {
     "type": "object",
     "required": ["name"],
     # The name pattern is not checked on create: Codat strips forbidden characters instead.
-    "properties": {"name": {"type": "string", "minLength": 1}, "description": STRING, "tags": TAGS},
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": COMPANY_NAME_MAX},
+        "description": STRING,
+        "tags": TAGS,
+    },
 }
 COMPANY_UPDATE_REQUEST = {
     "type": "object",
@@ -355,18 +369,29 @@ def _type_ok(value, expected: str) -> bool:
     if expected == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if expected == "number":
-        return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+        return (
+            isinstance(value, (int, float, Decimal))
+            and not isinstance(value, bool)
+            and jsonutil.is_storable_number(value)
+        )
     return True
 
 
 def parse_codat_datetime(value: str) -> datetime.datetime | None:
-    """Codat dates: `...Z`, offsets, unqualified local time, or a bare date."""
-    parsed = parse_datetime(value.strip())
-    if parsed is None:
-        day = parse_date(value.strip())
-        if day is None:
-            return None
-        parsed = datetime.datetime(day.year, day.month, day.day)
+    """Codat dates: `...Z`, offsets, unqualified local time, or a bare date.
+
+    None when the text is not a date, including a well-formed one that names no real day
+    (`2026-13-45`): Django's parsers raise ValueError for those rather than returning None.
+    """
+    try:
+        parsed = parse_datetime(value.strip())
+        if parsed is None:
+            day = parse_date(value.strip())
+            if day is None:
+                return None
+            parsed = datetime.datetime(day.year, day.month, day.day)
+    except ValueError:
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.UTC)
     return parsed

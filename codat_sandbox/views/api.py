@@ -9,6 +9,7 @@ refresh-all-data-types.
 import uuid
 
 from django.db.models import Prefetch
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
 from .. import engine, query, schemas, serializers, services
@@ -510,6 +511,22 @@ _ATTACHMENT_KIND = {
 }
 
 
+# The attachment table's column widths.
+MAX_FILENAME_LENGTH = 255
+MAX_CONTENT_TYPE_LENGTH = 100
+
+
+def _short_filename(name: str) -> str:
+    """The name cut to the column's width, keeping its extension (which the platform rules and
+    the ledger viewer's download read), as Django's own upload handling does."""
+    if len(name) <= MAX_FILENAME_LENGTH:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) >= MAX_FILENAME_LENGTH - 1:
+        return name[:MAX_FILENAME_LENGTH]
+    return stem[: MAX_FILENAME_LENGTH - len(extension) - 1] + "." + extension
+
+
 def upload_expense_attachment(request, company_id, sync_id, transaction_id):
     from .. import rules
 
@@ -519,7 +536,15 @@ def upload_expense_attachment(request, company_id, sync_id, transaction_id):
     txn = sync.transactions.filter(transaction_id=transaction_id.lower()).first()
     if txn is None:
         raise ApiError(404, f"Transaction {transaction_id} not found", service=EXPENSE_SERVICE)
-    upload = request.FILES.get("file")
+    try:
+        upload = request.FILES.get("file")
+    except MultiPartParserError:
+        # No boundary, a bad boundary or a truncated body: the client sent no parseable form.
+        raise ApiError(
+            400,
+            "The request body is not a valid multipart/form-data body.",
+            service=EXPENSE_SERVICE,
+        ) from None
     if upload is None:
         raise invalid(
             [
@@ -558,6 +583,20 @@ def upload_expense_attachment(request, company_id, sync_id, transaction_id):
     )
     if problem:
         raise ApiError(400, problem, service=EXPENSE_SERVICE)
+    content_type = upload.content_type or "application/octet-stream"
+    if len(content_type) > MAX_CONTENT_TYPE_LENGTH:
+        # No real media type is this long, and cutting one short would store a wrong type.
+        raise invalid(
+            [
+                {
+                    "itemId": "file",
+                    "message": f"The file's content type is longer than "
+                    f"{MAX_CONTENT_TYPE_LENGTH} characters.",
+                    "validatorName": "LengthValidator",
+                }
+            ],
+            service=EXPENSE_SERVICE,
+        )
     if platform.key in ("gbol", "trji"):
         attachment_id = str(uuid.uuid4())
     else:
@@ -566,8 +605,8 @@ def upload_expense_attachment(request, company_id, sync_id, transaction_id):
         id=attachment_id,
         company=company,
         transaction=txn,
-        filename=upload.name or "attachment",
-        content_type=upload.content_type or "application/octet-stream",
+        filename=_short_filename(upload.name or "attachment"),
+        content_type=content_type,
         size=upload.size,
         content=upload.read(),
     )
@@ -722,6 +761,9 @@ def get_push_operation(request, company_id, push_operation_key):
     return json_response(serializers.push_operation(op))
 
 
+INT32_MAX = 2**31 - 1
+
+
 def _int_query(request, name: str) -> int | None:
     raw = request.GET.get(name)
     if raw in (None, ""):
@@ -730,12 +772,14 @@ def _int_query(request, name: str) -> int | None:
         value = int(raw)
     except ValueError:
         value = -1
-    if value < 0:
+    # The spec declares the parameter int32; anything larger would overflow the timedelta the
+    # timeout is added as, and the integer column it is stored in.
+    if not 0 <= value <= INT32_MAX:
         raise invalid(
             [
                 {
                     "itemId": name,
-                    "message": f"{name} must be a whole number of minutes.",
+                    "message": f"{name} must be a whole number of minutes from 0 to {INT32_MAX}.",
                     "validatorName": "RangeValidator",
                 }
             ]
