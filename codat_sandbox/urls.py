@@ -1,7 +1,7 @@
 """Codat's paths directly below the sandbox prefix, with no trailing slashes (Codat has none),
 plus the Link pages and the ledger viewer under their own sub-paths."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from .http import endpoint
 from .views import api, ledger, link
@@ -190,4 +190,12 @@ urlpatterns = [
         name="ledger-attachment",
     ),
     path("ledger/<uuid:company_id>/faults/", ledger.faults, name="ledger-faults"),
+    # Anything else below the prefix is an API path Codat does not have: answer it as Codat's
+    # gateway would (JSON ErrorMessage 404 with the rate-limit headers), not with Django's HTML
+    # page. The HTML namespaces (Link, the ledger viewer) keep Django's own 404s.
+    re_path(
+        r"^(?!link/|ledger/).*$",
+        endpoint(**{method: api.unknown_path for method in api.ALL_METHODS}),
+        name="unknown-path",
+    ),
 ]

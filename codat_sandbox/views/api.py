@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .. import engine, query, schemas, serializers, services
 from ..errors import MALFORMED_QUERY, ApiError, invalid
-from ..http import json_response, no_content, paged, parse_uuid, validated_body
+from ..http import api_path, json_response, no_content, paged, parse_uuid, validated_body
 from ..models import (
     LedgerRecord,
     PushOperation,
@@ -35,6 +35,15 @@ def _base(request) -> str:
 
 def _company(company_id) -> SandboxCompany:
     return services.get_company(company_id)
+
+
+# --- Paths Codat does not have -----------------------------------------------------------------
+
+ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def unknown_path(request):
+    raise ApiError(404, f"No resource was found at {api_path(request)}.")
 
 
 # --- Companies --------------------------------------------------------------------------------
