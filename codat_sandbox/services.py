@@ -64,18 +64,15 @@ def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConn
 
     platform = get_platform(platform_key)
     if platform is None:
-        raise ApiError(
-            400,
-            f"Integration with key {platform_key} is not enabled for Expenses.",
-            validation=[
-                {
-                    "itemId": "platformKey",
-                    "message": f"No enabled expense integration has the key {platform_key}.",
-                    "validatorName": "PlatformKeyValidator",
-                }
-            ],
-        )
+        # create-connection declares no 400, and a key that names no integration is a resource
+        # that does not exist: 404, worded like Codat's other 404s ("No company was found with
+        # ID ..."), so the SDK raises its typed ErrorMessage rather than SDKError.
+        raise ApiError(404, f"No integration was found with key {platform_key}.")
     if company.accounting_connection() is not None:
+        # None of the statuses create-connection declares fits (the company and the platform
+        # both exist; 403 is about API keys), so this stays the 400 Codat's gateway gives a
+        # request it will not process. The SDK surfaces it as SDKError with status 400 and this
+        # ErrorMessage body (tests/sandbox/contract/test_undeclared_statuses.py).
         raise ApiError(
             400,
             "The company already has an accounting connection; create a new company to "

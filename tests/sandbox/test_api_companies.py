@@ -4,6 +4,8 @@ import base64
 
 import pytest
 
+from codat_sandbox.models import SandboxCompany
+
 from .conftest import PREFIX, create_company, link_company
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,22 @@ def test_put_replaces_and_patch_updates(api):
     replaced = api.put(path, {"name": "Renamed"}).json()
     assert replaced["name"] == "Renamed"
     assert replaced["description"] == "" and replaced["tags"] == {}
+
+
+@pytest.mark.parametrize("name", ["((((", "", "   "])
+def test_a_name_with_nothing_left_is_a_400_on_create_put_and_patch(api, name):
+    company = create_company(api, "Kept Ltd")
+    path = f"/companies/{company['id']}"
+    for response in (
+        api.post("/companies", {"name": name}),
+        api.put(path, {"name": name, "description": "would be cleared"}),
+        api.patch(path, {"name": name}),
+    ):
+        assert response.status_code == 400, response.content
+        assert response.json()["validation"]["errors"][0]["itemId"] == "name"
+    kept = api.get(path).json()
+    assert kept["name"] == "Kept Ltd" and kept["description"] == ""
+    assert SandboxCompany.objects.count() == 1
 
 
 def test_delete_company_answers_204_then_404(api):
@@ -196,7 +214,11 @@ class TestConnections:
     def test_unknown_platform_and_bad_keys_are_refused(self, api):
         company = create_company(api)
         path = f"/companies/{company['id']}/connections"
-        assert api.post(path, {"platformKey": "zzzz"}).status_code == 400
+        # A well-formed key that names no integration is a missing resource (404, which
+        # create-connection declares); malformed bodies stay 400.
+        unknown = api.post(path, {"platformKey": "zzzz"})
+        assert unknown.status_code == 404
+        assert unknown.json()["error"] == "No integration was found with key zzzz."
         assert api.post(path, {"platformKey": "QHYG"}).status_code == 400
         assert api.post(path, {}).status_code == 400
 
