@@ -7,7 +7,12 @@ from .platforms import PLATFORMS
 
 
 class LinkDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("cancel", "Cancel")])
+    # "error" stands in for Codat's failure mid-authorisation (statusCode 500, "Unknown error
+    # occurred."), which a partner's redirect handler must cope with; a button rather than a
+    # random failure keeps demos and tests predictable.
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("cancel", "Cancel"), ("error", "Simulate an error")]
+    )
 
 
 class PlatformChoiceForm(forms.Form):

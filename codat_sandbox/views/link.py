@@ -82,6 +82,8 @@ def start(request, company_id, connection_id):
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["decision"] == "cancel":
             status_code = 403
+        elif form.cleaned_data["decision"] == "error":
+            status_code = 500  # nothing changes: the connection stays as it was (PendingAuth)
         elif conn.status == SandboxConnection.Status.LINKED:
             status_code = 201  # Codat's "nothing changed"
         else:

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from codat_sandbox.models import LedgerRecord, SandboxConnection
+from codat_sandbox.models import LedgerRecord, SandboxConnection, WebhookMessage
 from codat_sandbox.views.link import redirect_url
 
 from .conftest import create_company
@@ -61,6 +61,22 @@ def test_cancel_redirects_403_and_leaves_the_connection_pending(api, client):
     assert params["errorMessage"] == ["User cancelled."]
     assert SandboxConnection.objects.get(pk=conn["id"]).status == "PendingAuth"
     assert not LedgerRecord.objects.filter(company_id=company["id"]).exists()
+
+
+def test_simulate_an_error_redirects_500_and_changes_nothing(api, client):
+    company, conn, path = _pending(api)
+    assert 'value="error"' in client.get(path).content.decode()
+    response = client.post(path, {"decision": "error"})
+    assert response.status_code == 302
+    params = parse_qs(urlsplit(response["Location"]).query)
+    assert params["statusCode"] == ["500"]
+    assert params["errorMessage"] == ["Unknown error occurred."]
+    assert SandboxConnection.objects.get(pk=conn["id"]).status == "PendingAuth"
+    assert not LedgerRecord.objects.filter(company_id=company["id"]).exists()
+    assert not WebhookMessage.objects.filter(event_type="connection.connected").exists()
+    # The SMB can still approve afterwards.
+    client.post(path, {"decision": "approve"})
+    assert SandboxConnection.objects.get(pk=conn["id"]).status == "Linked"
 
 
 def test_redirect_values_are_url_encoded_and_custom_placeholders_filled(api, settings):

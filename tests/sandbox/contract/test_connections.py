@@ -1,6 +1,8 @@
 """Connections: create (PendingAuth + linkUrl), the Link page, get, list, unlink, delete, and the
 partner-expense connection."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from .helpers import CONTRACT_DB, UNKNOWN_ID, assert_paging, raises_codat_error, submit_link_form
@@ -63,6 +65,19 @@ def test_cancel_on_the_link_page_leaves_the_connection_unlinked(sdk, company):
     submit_link_form(created.link_url, "cancel")
     after = sdk.connections.get(request={"company_id": company.id, "connection_id": created.id})
     assert after.status != "Linked"
+
+
+@pytest.mark.operations("create-connection", "get-connection")
+def test_simulate_an_error_on_the_link_page_redirects_500_and_stays_pending(sdk, company):
+    created = sdk.connections.create(
+        request={"company_id": company.id, "request_body": {"platform_key": "qhyg"}}
+    )
+    response = submit_link_form(created.link_url, "simulate an error")
+    params = parse_qs(urlsplit(response.headers["Location"]).query, keep_blank_values=True)
+    assert params["statusCode"] == ["500"]
+    assert params["errorMessage"] == ["Unknown error occurred."]
+    after = sdk.connections.get(request={"company_id": company.id, "connection_id": created.id})
+    assert after.status == "PendingAuth"
 
 
 @pytest.mark.operations("create-partner-expense-connection", "list-connections")
