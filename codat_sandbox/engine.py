@@ -645,23 +645,22 @@ def _finish_push(op, now, status, code, message) -> None:
     op.claimed_at = None
     op.save()
     outcome = "successful" if status == PushOperation.Status.SUCCESS else "unsuccessful"
-    enqueue_webhook(
-        f"{op.data_type}.write.{outcome}",
-        {
-            "id": str(op.key),
-            "type": op.operation,
-            "referenceCompany": serializers.company_reference(
-                op.company, services.public_base_url()
-            ),
-            "connectionId": str(op.connection_id),
-            "requestedOnDate": jsonutil.format_datetime(op.requested),
-            "completedOnDate": jsonutil.format_datetime(now),
-            "status": status,
-            "record": {"id": op.record_id} if op.record_id else None,
-            "attachmentId": None,
-        },
-        company_id=op.company_id,
-    )
+    payload = {
+        "id": str(op.key),
+        "type": op.operation,
+        "referenceCompany": serializers.company_reference(op.company, services.public_base_url()),
+        "connectionId": str(op.connection_id),
+        "requestedOnDate": jsonutil.format_datetime(op.requested),
+        "completedOnDate": jsonutil.format_datetime(now),
+        "status": status,
+        "attachmentId": None,
+    }
+    # `record` is an optional object in the Platform spec (its `nullable` sits beside a $ref,
+    # which OpenAPI 3.1 ignores), and Codat's own failed-write examples leave it out: a create
+    # that failed wrote no record, so there is no id to report.
+    if op.record_id:
+        payload["record"] = {"id": op.record_id}
+    enqueue_webhook(f"{op.data_type}.write.{outcome}", payload, company_id=op.company_id)
 
 
 def advance_push(op: PushOperation, now=None) -> None:

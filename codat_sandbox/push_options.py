@@ -599,46 +599,53 @@ def validate_push(
     model = _model(platform_key, data_type)
     platform = PLATFORMS[platform_key]
     validator = f"{platform.name.replace(' ', '')}{_pascal(data_type)}Validator"
-    item_id = str(record_id or record.get("id") or "")
     own_id = record_id or record.get("id")
     others = [r for rid, r in ((ledger or {}).get(data_type) or {}).items() if rid != own_id]
     errors: list[dict] = []
 
-    def error(message: str) -> None:
-        errors.append({"itemId": item_id, "message": message, "validatorName": validator})
+    def error(field: str, message: str) -> None:
+        # itemId names the field at fault (as the request validator's items do), so a client
+        # can point at it; the record itself is the operation's.
+        errors.append({"itemId": field, "message": message, "validatorName": validator})
 
     for rule in model.fields:
         value = record.get(rule.name)
         label = rule.display
         if _blank(value):
             if rule.required:
-                error(f"{label} must be provided.")
+                error(rule.name, f"{label} must be provided.")
             continue
         if rule.type == "Number":
             if not _is_number(value):
-                error(f"{label} must be a number.")
+                error(rule.name, f"{label} must be a number.")
             continue
         if rule.type == "Array":
             if rule.name == "addresses":
                 _check_addresses(value, error)
             continue
         if not isinstance(value, str):
-            error(f"{label} must be a string.")
+            error(rule.name, f"{label} must be a string.")
             continue
         if rule.max_length is not None and len(value) > rule.max_length:
-            error(f"{label} must be at most {rule.max_length} characters long (got {len(value)}).")
+            error(
+                rule.name,
+                f"{label} must be at most {rule.max_length} characters long (got {len(value)}).",
+            )
         if rule.options is not None and value not in rule.options:
-            error(f"{label} '{value}' is not one of: {', '.join(rule.options)}.")
+            error(rule.name, f"{label} '{value}' is not one of: {', '.join(rule.options)}.")
         if rule.category_prefix and value.split(".")[0] not in ACCOUNT_TYPES[1:]:
-            error(f"{label} '{value}' must start with Asset, Expense, Income, Liability or Equity.")
+            error(
+                rule.name,
+                f"{label} '{value}' must start with Asset, Expense, Income, Liability or Equity.",
+            )
         if rule.currency and value not in CURRENCIES:
-            error(f"{label} '{value}' is not a valid ISO 4217 currency code.")
+            error(rule.name, f"{label} '{value}' is not a valid ISO 4217 currency code.")
         if rule.email and ("@" not in value or value.startswith("@") or value.endswith("@")):
-            error(f"{label} '{value}' is not a valid email address.")
+            error(rule.name, f"{label} '{value}' is not a valid email address.")
         if rule.unique:
             wanted = value.strip().casefold()
             if any(str(r.get(rule.name) or "").strip().casefold() == wanted for r in others):
-                error(f"{label} '{value}' is already used by another record.")
+                error(rule.name, f"{label} '{value}' is already used by another record.")
 
     # Fields every model of the data type has in Codat's schema, checked even where the
     # platform model does not list them: enum values and currencies must be valid.
@@ -656,7 +663,7 @@ def validate_push(
     for name, label, allowed in shared:
         value = record.get(name)
         if name not in covered and value is not None and value not in allowed:
-            error(f"{label} '{value}' is not one of: {', '.join(allowed)}.")
+            error(name, f"{label} '{value}' is not one of: {', '.join(allowed)}.")
     currency = record.get("currency")
     if (
         data_type in _ACCOUNT_LIKE
@@ -664,15 +671,18 @@ def validate_push(
         and not _blank(currency)
         and currency not in CURRENCIES
     ):
-        error(f"Currency '{currency}' is not a valid ISO 4217 currency code.")
+        error("currency", f"Currency '{currency}' is not a valid ISO 4217 currency code.")
     return errors
 
 
 def _check_addresses(value: object, error) -> None:
     if not isinstance(value, list):
-        error("Addresses must be an array.")
+        error("addresses", "Addresses must be an array.")
         return
     for n, address in enumerate(value):
         kind = address.get("type") if isinstance(address, Mapping) else None
         if kind not in ADDRESS_TYPES:
-            error(f"Address {n + 1} needs a type of Unknown, Billing or Delivery.")
+            error(
+                f"addresses[{n}].type",
+                f"Address {n + 1} needs a type of Unknown, Billing or Delivery.",
+            )

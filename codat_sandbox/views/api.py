@@ -97,15 +97,20 @@ def create_company(request):
         name=name, description=body.get("description") or "", tags=body.get("tags") or {}
     )
     engine.enqueue_webhook(
-        "company.created",
-        {
-            k: v
-            for k, v in serializers.company(company, _base(request), []).items()
-            if k in ("id", "name", "description", "redirect", "lastSync", "created", "tags")
-        },
-        company_id=company.id,
+        "company.created", _company_webhook_payload(company, request), company_id=company.id
     )
     return json_response(serializers.company(company, _base(request), []))
+
+
+def _company_webhook_payload(company: SandboxCompany, request) -> dict:
+    """The Platform spec's companyDetails for company.created/deleted. Its lastSync is a plain
+    string, so a company that has never synced leaves it out rather than sending null."""
+    return {
+        k: v
+        for k, v in serializers.company(company, _base(request), []).items()
+        if k in ("id", "name", "description", "redirect", "lastSync", "created", "tags")
+        and not (k == "lastSync" and v is None)
+    }
 
 
 def get_company(request, company_id):
@@ -139,11 +144,7 @@ def update_company(request, company_id):
 
 def delete_company(request, company_id):
     company = _company(company_id)
-    payload = {
-        k: v
-        for k, v in serializers.company(company, _base(request), []).items()
-        if k in ("id", "name", "description", "redirect", "lastSync", "created", "tags")
-    }
+    payload = _company_webhook_payload(company, request)
     company.delete()
     engine.enqueue_webhook("company.deleted", payload, company_id=None)
     return no_content(204)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from codat_sandbox import engine, jsonutil
-from codat_sandbox.models import WebhookMessage
+from codat_sandbox.models import LedgerRecord, WebhookMessage
 
 from .conftest import expense, link_company
 
@@ -122,3 +122,140 @@ def test_no_url_means_no_messages(settings):
     settings.CODAT_SANDBOX_WEBHOOK_URL = ""
     assert engine.enqueue_webhook("connection.deleted", {}) is None
     assert not WebhookMessage.objects.exists()
+
+
+# --- {dataType}.write.successful|unsuccessful (Platform spec DataTypeWriteWebhook) ---------------
+
+WRITE_PAYLOAD_FIELDS = {
+    "id",
+    "type",
+    "referenceCompany",
+    "connectionId",
+    "requestedOnDate",
+    "completedOnDate",
+    "status",
+    "record",
+    "attachmentId",
+}
+
+
+def _write_event(event_type):
+    envelope = jsonutil.loads(WebhookMessage.objects.get(event_type=event_type).body)
+    assert envelope["eventType"] == event_type
+    payload = envelope["payload"]
+    assert set(payload) <= WRITE_PAYLOAD_FIELDS, set(payload) - WRITE_PAYLOAD_FIELDS
+    return payload
+
+
+def _push(api, linked, path, record):
+    cid, conn = linked["company"]["id"], linked["connection"]["id"]
+    response = api.post(f"/companies/{cid}/connections/{conn}/push/{path}", record)
+    assert response.status_code == 200, response.content
+    engine.advance()
+    key = response.json()["pushOperationKey"]
+    return api.get(f"/companies/{cid}/push/{key}").json()
+
+
+def _assert_common(payload, linked, operation, type_, status):
+    assert payload["id"] == operation["pushOperationKey"]
+    assert payload["type"] == type_
+    assert payload["referenceCompany"]["id"] == linked["company"]["id"]
+    assert payload["referenceCompany"]["name"] == linked["company"]["name"]
+    assert payload["connectionId"] == linked["connection"]["id"]
+    assert payload["requestedOnDate"] == operation["requestedOnUtc"]
+    assert payload["completedOnDate"] == operation["completedOnUtc"]
+    assert payload["status"] == status
+
+
+@pytest.mark.django_db
+def test_a_successful_create_sends_write_successful_with_the_new_record(api):
+    linked = link_company(api)
+    done = _push(api, linked, "suppliers", {"supplierName": "Webhook Supplier", "status": "Active"})
+    assert done["status"] == "Success"
+    payload = _write_event("suppliers.write.successful")
+    _assert_common(payload, linked, done, "Create", "Success")
+    assert payload["record"] == {"id": done["changes"][0]["recordRef"]["id"]}
+    assert payload["attachmentId"] is None
+
+
+@pytest.mark.django_db
+def test_a_successful_update_sends_type_update_with_the_record_id(api):
+    linked = link_company(api)
+    cid, conn = linked["company"]["id"], linked["connection"]["id"]
+    supplier_id = linked["config"]["supplier"]["id"]
+    response = api.put(
+        f"/companies/{cid}/connections/{conn}/push/suppliers/{supplier_id}",
+        {"supplierName": "Renamed By Webhook Test", "status": "Active"},
+    )
+    engine.advance()
+    done = api.get(f"/companies/{cid}/push/{response.json()['pushOperationKey']}").json()
+    assert done["status"] == "Success"
+    payload = _write_event("suppliers.write.successful")
+    _assert_common(payload, linked, done, "Update", "Success")
+    assert payload["record"] == {"id": supplier_id}
+
+
+@pytest.mark.django_db
+def test_a_failed_create_sends_write_unsuccessful_without_a_record(api):
+    linked = link_company(api)
+    existing = LedgerRecord.objects.filter(
+        company_id=linked["company"]["id"], data_type="suppliers"
+    ).first()
+    done = _push(
+        api,
+        linked,
+        "suppliers",
+        {"supplierName": existing.data["supplierName"], "status": "Active"},
+    )
+    assert done["status"] == "Failed"
+    payload = _write_event("suppliers.write.unsuccessful")
+    _assert_common(payload, linked, done, "Create", "Failed")
+    # `record` is an optional object; a failed create wrote none, so it is left out, not null.
+    assert "record" not in payload
+    assert not WebhookMessage.objects.filter(event_type="suppliers.write.successful").exists()
+
+
+@pytest.mark.django_db
+def test_a_timed_out_create_sends_write_unsuccessful_timed_out(api):
+    linked = link_company(api)
+    done = _push(
+        api,
+        linked,
+        "customers?timeoutInMinutes=0",
+        {"customerName": "Slow Customer", "status": "Active"},
+    )
+    assert done["status"] == "TimedOut"
+    payload = _write_event("customers.write.unsuccessful")
+    _assert_common(payload, linked, done, "Create", "TimedOut")
+    assert "record" not in payload
+
+
+@pytest.mark.django_db
+def test_push_validation_items_name_the_field(api):
+    linked = link_company(api)
+    existing = LedgerRecord.objects.filter(
+        company_id=linked["company"]["id"], data_type="suppliers"
+    ).first()
+    done = _push(
+        api,
+        linked,
+        "suppliers",
+        {"supplierName": existing.data["supplierName"], "status": "Active"},
+    )
+    items = done["validation"]["errors"]
+    assert items and all(item["itemId"] for item in items), items
+    assert "supplierName" in {item["itemId"] for item in items}
+
+
+# --- company.created / company.deleted (Platform spec CompanyWebhook) ---------------------------
+
+
+@pytest.mark.django_db
+def test_company_events_leave_out_an_unknown_last_sync(api):
+    company = api.post("/companies", {"name": "Never Synced Ltd"}).json()
+    api.delete(f"/companies/{company['id']}")
+    for event_type in ("company.created", "company.deleted"):
+        payload = jsonutil.loads(WebhookMessage.objects.get(event_type=event_type).body)["payload"]
+        assert "lastSync" not in payload
+        assert payload["id"] == company["id"] and payload["name"] == "Never Synced Ltd"
+        assert set(payload) <= {"id", "name", "description", "redirect", "created", "tags"}
