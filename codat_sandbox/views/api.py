@@ -340,7 +340,11 @@ def list_sync_transactions(request, company_id, sync_id):
 def get_sync_transaction(request, company_id, sync_id, transaction_id):
     company = _company(company_id)
     _advance_company(company)
-    txn = _get_sync(company, sync_id).transactions.filter(transaction_id=transaction_id).first()
+    txn = (
+        _get_sync(company, sync_id)
+        .transactions.filter(transaction_id=_stored_transaction_id(transaction_id))
+        .first()
+    )
     if txn is None:
         raise ApiError(404, f"Transaction {transaction_id} not found", service=EXPENSE_SERVICE)
     return json_response([serializers.transaction(txn)])
@@ -409,6 +413,16 @@ def _pending_same_id(company, transaction_id: str) -> None:
         )
 
 
+def _stored_transaction_id(value: str) -> str:
+    """A transaction id as it is stored and compared: the canonical lower-case UUID, so any
+    spelling of the same UUID (upper case, braces, no hyphens) finds the same transaction.
+    A value that is no UUID is kept (lower-cased); it can only ever match nothing."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value.lower()
+
+
 def _transaction_id(value: str) -> str:
     try:
         return str(uuid.UUID(value))
@@ -433,7 +447,7 @@ def _create_many(request, company_id, schema, kind, operation):
     company = _company(company_id)
     items = validated_body(request, schema, service=EXPENSE_SERVICE)
     _platform_for_sync(company, operation)
-    ids = [item["id"].lower() for item in items]
+    ids = [_stored_transaction_id(item["id"]) for item in items]
     _refuse_processed(company, ids)
     sync = engine.create_sync(
         company, kind, [(i, item) for i, item in zip(ids, items, strict=True)]
@@ -562,7 +576,7 @@ def upload_expense_attachment(request, company_id, sync_id, transaction_id):
     company = _company(company_id)
     _advance_company(company)
     sync = _get_sync(company, sync_id)
-    txn = sync.transactions.filter(transaction_id=transaction_id.lower()).first()
+    txn = sync.transactions.filter(transaction_id=_stored_transaction_id(transaction_id)).first()
     if txn is None:
         raise ApiError(404, f"Transaction {transaction_id} not found", service=EXPENSE_SERVICE)
     try:

@@ -308,3 +308,20 @@ def test_the_management_command_advances_due_work(api):
     _post_expenses(api, cid, [expense(api, linked)])
     call_command("sandbox_advance")
     assert SandboxSync.objects.get(company_id=cid).status_code == 2000
+
+
+def test_a_transaction_id_is_found_in_any_spelling_of_its_uuid(api):
+    linked = link_company(api)
+    cid = linked["company"]["id"]
+    upper = new_id().upper()
+    sync_id = _post_expenses(api, cid, [expense(api, linked, id=upper)]).json()["syncId"]
+    engine.advance()
+    base = f"/companies/{cid}/sync/expenses/syncs/{sync_id}/transactions"
+    listed = api.get(base).json()["results"]
+    assert [t["transactionId"] for t in listed] == [upper.lower()]
+    for spelling in (upper, upper.lower(), "{" + upper + "}", upper.replace("-", "")):
+        response = api.get(f"{base}/{spelling}")
+        assert response.status_code == 200, (spelling, response.content)
+        assert response.json()[0]["transactionId"] == upper.lower()
+    assert api.get(f"{base}/{new_id().upper()}").status_code == 404
+    assert api.get(f"{base}/not-a-uuid").status_code == 404
