@@ -86,7 +86,46 @@ def _serve(request, handlers, kwargs):
             raise ApiError(405, headers={"Allow": ", ".join(sorted(handlers))})
         if not authorized(request):
             raise ApiError(401)
-        limits.inject_faults(limits.faults_for(company_id), rate_headers, now)
+        wants_idempotency = request.method in ("POST", "PATCH") and bool(
+            request.headers.get("Idempotency-Key")
+        )
+        if wants_idempotency and (
+            len(request.headers["Idempotency-Key"]) > MAX_IDEMPOTENCY_KEY_LENGTH
+        ):
+            raise invalid(
+                [
+                    {
+                        "itemId": "Idempotency-Key",
+                        "message": "The Idempotency-Key header must be at most "
+                        f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+                        "validatorName": "LengthValidator",
+                    }
+                ]
+            )
+        # The in-flight marker and the idempotency claim come before injected latency, so a
+        # slow request counts toward the company's concurrency limit and a retry with the same
+        # key sees it in flight (409) for as long as it is slow, as on Codat.
+        if company_id is not None:
+            marker = limits.enter_company(company_id, now)
+            if marker is None:
+                raise limits.too_many(1, rate_headers)
+        stored = None
+        if wants_idempotency:
+            idempotency_key = request.headers["Idempotency-Key"]
+            stored = limits.claim_idempotency_key(
+                idempotency_key, limits.request_fingerprint(request), now
+            )
+            if stored is not None:
+                idempotency_key = None  # replaying; this request owns nothing
+        try:
+            limits.inject_faults(limits.faults_for(company_id), rate_headers, now)
+        except ApiError:
+            # An injected 5xx/429 stands for the gateway failing before the operation ran: it
+            # is never kept for the key, so the client's retry with that key runs for real.
+            if idempotency_key is not None:
+                limits.release_idempotency_key(idempotency_key)
+                idempotency_key = None
+            raise
         used = limits.count_request(now)
         rate_headers = limits.rate_headers(used, now)
         # The first request of a new UTC day may be what notices yesterday's quota is back.
@@ -95,32 +134,11 @@ def _serve(request, handlers, kwargs):
             if used == limits.daily_quota() + 1:
                 engine.enqueue_rate_limit_reached(now)
             raise limits.too_many(limits.seconds_until_reset(now), rate_headers)
-        if company_id is not None:
-            marker = limits.enter_company(company_id, now)
-            if marker is None:
-                raise limits.too_many(1, rate_headers)
-        if request.method in ("POST", "PATCH") and request.headers.get("Idempotency-Key"):
-            if len(request.headers["Idempotency-Key"]) > MAX_IDEMPOTENCY_KEY_LENGTH:
-                raise invalid(
-                    [
-                        {
-                            "itemId": "Idempotency-Key",
-                            "message": "The Idempotency-Key header must be at most "
-                            f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
-                            "validatorName": "LengthValidator",
-                        }
-                    ]
-                )
-            idempotency_key = request.headers["Idempotency-Key"]
-            stored = limits.claim_idempotency_key(
-                idempotency_key, limits.request_fingerprint(request), now
-            )
-            if stored is not None:
-                idempotency_key = None  # replaying; this request owns nothing
-                response = HttpResponse(bytes(stored.body), status=stored.status_code)
-                for name, value in stored.headers.items():
-                    response[name] = value
-                return _finish(response, rate_headers, correlation_id)
+        if stored is not None:
+            response = HttpResponse(bytes(stored.body), status=stored.status_code)
+            for name, value in stored.headers.items():
+                response[name] = value
+            return _finish(response, rate_headers, correlation_id)
         with transaction.atomic():
             response = handler(request, **kwargs)
     except ApiError as exc:

@@ -66,3 +66,77 @@ def test_an_expired_key_can_be_used_again(api):
 def test_get_and_put_ignore_the_header(api):
     assert api.get("/companies", headers=KEY).status_code == 200
     assert not IdempotencyRecord.objects.exists()
+
+
+# --- injected faults and the key ----------------------------------------------------------------
+
+
+def test_injected_errors_are_never_kept_for_the_key(api):
+    from codat_sandbox.models import FaultSettings
+
+    faults = FaultSettings.objects.create(error_rate=100)
+    failed = api.post("/companies", {"name": "Retried"}, headers=KEY)
+    assert failed.status_code in (500, 503)
+    assert not IdempotencyRecord.objects.exists() and not SandboxCompany.objects.exists()
+    faults.delete()
+    retried = api.post("/companies", {"name": "Retried"}, headers=KEY)
+    assert retried.status_code == 200
+    assert SandboxCompany.objects.get().name == "Retried"
+
+
+def test_injected_quota_exhaustion_is_never_kept_for_the_key(api):
+    from codat_sandbox.models import FaultSettings
+
+    faults = FaultSettings.objects.create(quota_exhausted=True)
+    assert api.post("/companies", {"name": "Later"}, headers=KEY).status_code == 429
+    assert not IdempotencyRecord.objects.exists()
+    faults.delete()
+    assert api.post("/companies", {"name": "Later"}, headers=KEY).status_code == 200
+
+
+def test_a_slow_request_holds_its_key_and_company_slot_while_it_sleeps(api, monkeypatch):
+    """Injected latency runs after the in-flight marker and the key claim, so while the request
+    is slow a retry with its key is a 409 and it counts toward the concurrency limit."""
+    from codat_sandbox.models import FaultSettings, InFlightRequest
+
+    company = api.post("/companies", {"name": "Slow Co"}).json()
+    FaultSettings.objects.create(company_id=company["id"], latency_ms=5000)
+    seen = []
+
+    def sleep(seconds):
+        seen.append(
+            (
+                seconds,
+                InFlightRequest.objects.filter(company_id=company["id"]).count(),
+                list(IdempotencyRecord.objects.values_list("key", "in_flight")),
+            )
+        )
+
+    monkeypatch.setattr("codat_sandbox.limits.time.sleep", sleep)
+    response = api.patch(f"/companies/{company['id']}", {"description": "slowly"}, headers=KEY)
+    assert response.status_code == 200
+    assert seen == [(5, 1, [(KEY["Idempotency-Key"], True)])]
+    # Once answered, the slot is free and the key holds the answer.
+    assert not InFlightRequest.objects.exists()
+    assert IdempotencyRecord.objects.get().in_flight is False
+
+
+def test_requests_arriving_while_one_is_slow_see_it_in_flight(api, monkeypatch, settings):
+    from codat_sandbox.models import FaultSettings
+
+    company = api.post("/companies", {"name": "Busy Co"}).json()
+    path = f"/companies/{company['id']}"
+    faults = FaultSettings.objects.create(company_id=company["id"], latency_ms=5000)
+    during = {}
+
+    def sleep(seconds):
+        # Another client's requests, made while the first one is still being slow.
+        faults.delete()
+        settings.CODAT_SANDBOX_CONCURRENCY = 2  # room for the retry: it meets the key in flight
+        during["same key"] = api.patch(path, {"description": "slowly"}, headers=KEY).status_code
+        settings.CODAT_SANDBOX_CONCURRENCY = 1  # no room: the slow request holds the only slot
+        during["other"] = api.get(path).status_code
+
+    monkeypatch.setattr("codat_sandbox.limits.time.sleep", sleep)
+    assert api.patch(path, {"description": "slowly"}, headers=KEY).status_code == 200
+    assert during == {"same key": 409, "other": 429}
