@@ -481,42 +481,49 @@ def create_adjustment_transaction(request, company_id):
     )
 
 
-def update_expense_transaction(request, company_id, transaction_id):
+def _update_one(request, company_id, transaction_id, *, schema, operation, kinds, label, status):
+    """PUT of one already-synced transaction: it must exist as completed, and starts a sync.
+
+    `kinds` are the sync kinds that count as "already synced": (create kind, update kind); the
+    new sync is of the update kind.
+    """
     company = _company(company_id)
     txn_id = _transaction_id(transaction_id)
-    body = validated_body(request, schemas.UPDATE_EXPENSE_REQUEST, service=EXPENSE_SERVICE)
-    _platform_for_sync(company, "expense_update")
-    original = _completed_original(
-        company, txn_id, (SandboxSync.Kind.EXPENSE, SandboxSync.Kind.EXPENSE_UPDATE)
-    )
-    if original is None:
+    body = validated_body(request, schema, service=EXPENSE_SERVICE)
+    _platform_for_sync(company, operation)
+    if _completed_original(company, txn_id, kinds) is None:
         raise ApiError(
-            404,
-            f"No synced expense transaction with id {txn_id} was found.",
-            service=EXPENSE_SERVICE,
+            404, f"No synced {label} with id {txn_id} was found.", service=EXPENSE_SERVICE
         )
     _pending_same_id(company, txn_id)
-    sync = engine.create_sync(company, SandboxSync.Kind.EXPENSE_UPDATE, [(txn_id, body)])
-    return _sync_created(sync, status=202)
+    sync = engine.create_sync(company, kinds[-1], [(txn_id, body)])
+    return _sync_created(sync, status=status)
+
+
+def update_expense_transaction(request, company_id, transaction_id):
+    return _update_one(
+        request,
+        company_id,
+        transaction_id,
+        schema=schemas.UPDATE_EXPENSE_REQUEST,
+        operation="expense_update",
+        kinds=(SandboxSync.Kind.EXPENSE, SandboxSync.Kind.EXPENSE_UPDATE),
+        label="expense transaction",
+        status=202,  # the spec's only 202: updates are accepted, not yet applied
+    )
 
 
 def update_reimbursable_expense_transaction(request, company_id, transaction_id):
-    company = _company(company_id)
-    txn_id = _transaction_id(transaction_id)
-    body = validated_body(request, schemas.UPDATE_REIMBURSABLE_REQUEST, service=EXPENSE_SERVICE)
-    _platform_for_sync(company, "reimbursable_update")
-    original = _completed_original(
-        company, txn_id, (SandboxSync.Kind.REIMBURSABLE, SandboxSync.Kind.REIMBURSABLE_UPDATE)
+    return _update_one(
+        request,
+        company_id,
+        transaction_id,
+        schema=schemas.UPDATE_REIMBURSABLE_REQUEST,
+        operation="reimbursable_update",
+        kinds=(SandboxSync.Kind.REIMBURSABLE, SandboxSync.Kind.REIMBURSABLE_UPDATE),
+        label="reimbursable expense",
+        status=200,
     )
-    if original is None:
-        raise ApiError(
-            404,
-            f"No synced reimbursable expense with id {txn_id} was found.",
-            service=EXPENSE_SERVICE,
-        )
-    _pending_same_id(company, txn_id)
-    sync = engine.create_sync(company, SandboxSync.Kind.REIMBURSABLE_UPDATE, [(txn_id, body)])
-    return _sync_created(sync)
 
 
 def create_transfer_transaction(request, company_id, transaction_id):
