@@ -200,5 +200,5 @@ def faults(request, company_id):
         form.save()
         messages.success(request, "Fault settings saved.")
     else:
-        messages.error(request, "Fault settings were not saved: " + form.errors.as_text())
+        messages.error(request, "Fault settings were not saved. " + form.error_summary())
     return redirect("codat_sandbox:ledger", company_id=company.id)
