@@ -118,7 +118,7 @@ class WebhookVerifier:
         try:
             payload = json.loads(text, parse_float=Decimal)
         except (ValueError, RecursionError):
-            # A signed body is still untrusted input: nesting deeper than the interpreter's
+            # A signed body is still untrusted input: nesting deeper than the parser's
             # recursion limit makes the parser raise RecursionError, not ValueError.
             raise WebhookVerificationError("Signed body is not valid JSON.") from None
         if not isinstance(payload, dict):
