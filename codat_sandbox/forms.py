@@ -2,7 +2,12 @@
 
 from django import forms
 
-from .models import FaultSettings
+from .models import (
+    FAULT_MAX_ERROR_RATE,
+    FAULT_MAX_LATENCY_MS,
+    FAULT_MAX_TIMEOUT_SECONDS,
+    FaultSettings,
+)
 from .platforms import PLATFORMS
 
 
@@ -31,12 +36,22 @@ class FaultSettingsForm(forms.ModelForm):
             "quota_exhausted",
             "long_running_syncs",
         ]
+        # The bounds themselves are the model's validators (so the admin enforces them too); the
+        # attributes only let the browser say so before the round trip.
+        widgets = {
+            "error_rate": forms.NumberInput(attrs={"min": 0, "max": FAULT_MAX_ERROR_RATE}),
+            "latency_ms": forms.NumberInput(attrs={"min": 0, "max": FAULT_MAX_LATENCY_MS}),
+            "timeout_seconds": forms.NumberInput(
+                attrs={"min": 0, "max": FAULT_MAX_TIMEOUT_SECONDS}
+            ),
+        }
 
-    def clean_error_rate(self):
-        rate = self.cleaned_data["error_rate"]
-        if rate > 100:
-            raise forms.ValidationError("A percentage cannot exceed 100.")
-        return rate
+    def error_summary(self) -> str:
+        """One line naming each field at fault, for a flash message above the form."""
+        return " ".join(
+            f"{self[field].label if field in self.fields else 'Settings'}: {' '.join(errors)}"
+            for field, errors in self.errors.items()
+        )
 
 
 class ConnectionActionForm(forms.Form):

@@ -3,6 +3,7 @@ so the admin and the database never confuse them with the portal's Company or Co
 
 import uuid
 
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -330,6 +331,14 @@ class WebhookMessage(models.Model):
         return f"{self.event_type} {self.id}"
 
 
+# Every sleeping request holds a server thread, so the bounds keep a fault a test rather than an
+# outage. A timeout must still outlast the portal's client timeout (CODAT_TIMEOUT_SECONDS, 30 s
+# by default) to be one, so it may go to twice that.
+FAULT_MAX_ERROR_RATE = 100
+FAULT_MAX_LATENCY_MS = 30_000
+FAULT_MAX_TIMEOUT_SECONDS = 60
+
+
 class FaultSettings(models.Model):
     """Fault injection, off by default. The row with no company applies to every company; a
     company's own row, when present, wins over it."""
@@ -342,12 +351,29 @@ class FaultSettings(models.Model):
         related_name="fault_settings",
     )
     error_rate = models.PositiveSmallIntegerField(
-        default=0, help_text="Percent of API requests answered with a 500 or 503."
+        default=0,
+        validators=[MaxValueValidator(FAULT_MAX_ERROR_RATE, "A percentage cannot exceed 100.")],
+        help_text="Percent of API requests answered with a 500 or 503 (0 to 100).",
     )
-    latency_ms = models.PositiveIntegerField(default=0, help_text="Added to every API request.")
+    latency_ms = models.PositiveIntegerField(
+        default=0,
+        validators=[
+            MaxValueValidator(
+                FAULT_MAX_LATENCY_MS, f"Latency is at most {FAULT_MAX_LATENCY_MS} ms (30 seconds)."
+            )
+        ],
+        help_text="Added to every API request (at most 30000 ms).",
+    )
     timeout_seconds = models.PositiveIntegerField(
         default=0,
-        help_text="When set, requests sleep this long before answering (past a client timeout).",
+        validators=[
+            MaxValueValidator(
+                FAULT_MAX_TIMEOUT_SECONDS,
+                f"A timeout is at most {FAULT_MAX_TIMEOUT_SECONDS} seconds.",
+            )
+        ],
+        help_text="When set, requests sleep this long before answering (past a client timeout; "
+        "at most 60 s).",
     )
     quota_exhausted = models.BooleanField(default=False, help_text="Answer every request 429.")
     long_running_syncs = models.BooleanField(
@@ -363,7 +389,15 @@ class FaultSettings(models.Model):
                 fields=["company"],
                 condition=models.Q(company__isnull=True),
                 name="sandbox_one_global_fault_row",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    error_rate__lte=FAULT_MAX_ERROR_RATE,
+                    latency_ms__lte=FAULT_MAX_LATENCY_MS,
+                    timeout_seconds__lte=FAULT_MAX_TIMEOUT_SECONDS,
+                ),
+                name="sandbox_fault_bounds",
+            ),
         ]
 
     def __str__(self):

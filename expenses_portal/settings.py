@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "expenses_portal",  # for its system checks (expenses_portal/checks.py)
     "integrations.companies",
     "integrations.ledger",
     "integrations.transactions",

@@ -3,8 +3,12 @@ bookkeeper would see it, plus the fault-injection switches for that company."""
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
@@ -30,6 +34,25 @@ WRITTEN_TYPES = (
 )
 
 
+def staff_only_unless_debug(view):
+    """Outside debug mode the viewer is for signed-in staff: it shows every company's ledger and
+    its switches can make the API fail for everyone. (The API keeps its own Basic key auth, and
+    Link stays open because end users reach it from a linkUrl.)"""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.DEBUG:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.is_staff:
+                # Not a redirect to the login page: it would send a signed-in user straight back.
+                raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+@staff_only_unless_debug
 @require_GET
 def index(request):
     companies = SandboxCompany.objects.annotate(
@@ -49,6 +72,7 @@ def _names(ledger: dict, data_type: str, field: str) -> dict[str, str]:
     return {rid: (record.get(field) or rid) for rid, record in ledger.get(data_type, {}).items()}
 
 
+@staff_only_unless_debug
 @require_GET
 def company_ledger(request, company_id):
     company = get_object_or_404(SandboxCompany, pk=company_id)
@@ -166,6 +190,7 @@ def _display(data_type: str, record: dict, names: dict, attachments: dict) -> di
     }
 
 
+@staff_only_unless_debug
 @require_GET
 def download_attachment(request, company_id, attachment_id):
     attachment = SandboxAttachment.objects.filter(company_id=company_id, pk=attachment_id).first()
@@ -178,6 +203,7 @@ def download_attachment(request, company_id, attachment_id):
     return response
 
 
+@staff_only_unless_debug
 @require_POST
 def faults(request, company_id):
     company = get_object_or_404(SandboxCompany, pk=company_id)
@@ -200,5 +226,5 @@ def faults(request, company_id):
         form.save()
         messages.success(request, "Fault settings saved.")
     else:
-        messages.error(request, "Fault settings were not saved: " + form.errors.as_text())
+        messages.error(request, "Fault settings were not saved. " + form.error_summary())
     return redirect("codat_sandbox:ledger", company_id=company.id)

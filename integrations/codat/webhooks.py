@@ -10,6 +10,7 @@ with the request, so a view can answer 400 for all of it and never 500 on hostil
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 from collections.abc import Iterable, Mapping
@@ -23,6 +24,11 @@ from .types import WebhookEvent
 
 # The library rejects timestamps more than this far from now; kept here only to document it.
 TOLERANCE_SECONDS = 5 * 60
+# Standard Webhooks secrets are base64 of 24 to 64 random bytes (Svix, and so Codat, issue 24);
+# anything shorter is a typo or a placeholder that an attacker could guess.
+MIN_SECRET_BYTES = 24
+# The longest webhook-id we can record: WebhookEvent.webhook_id is a CharField(max_length=255).
+MAX_WEBHOOK_ID_LENGTH = 255
 
 _HEADER_NAMES = ("id", "timestamp", "signature")
 
@@ -57,10 +63,17 @@ class WebhookVerifier:
             if not secret:
                 continue
             try:
-                self._webhooks.append(standardwebhooks.Webhook(secret))
+                webhook = standardwebhooks.Webhook(secret)
             except (binascii.Error, ValueError, standardwebhooks.webhooks.EmptyWebhookSecretError):
                 # Never echo the secret itself.
                 raise ValueError("A Codat webhook secret is not a valid whsec_ secret.") from None
+            if _key_length(secret) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"A Codat webhook secret is too short: its key must be at least "
+                    f"{MIN_SECRET_BYTES} bytes (whsec_ and {MIN_SECRET_BYTES * 4 // 3}+ base64 "
+                    f"characters)."
+                )
+            self._webhooks.append(webhook)
         if not self._webhooks:
             raise ValueError("At least one Codat webhook secret is required.")
 
@@ -77,6 +90,10 @@ class WebhookVerifier:
         else:
             text = body
         normalised = _standard_headers(headers)
+        if len(normalised.get("webhook-id", "")) > MAX_WEBHOOK_ID_LENGTH:
+            raise WebhookVerificationError(
+                f"The webhook-id header is longer than {MAX_WEBHOOK_ID_LENGTH} characters."
+            )
 
         for webhook in self._webhooks:
             try:
@@ -100,7 +117,9 @@ class WebhookVerifier:
 
         try:
             payload = json.loads(text, parse_float=Decimal)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # A signed body is still untrusted input: nesting deeper than the parser's
+            # recursion limit makes the parser raise RecursionError, not ValueError.
             raise WebhookVerificationError("Signed body is not valid JSON.") from None
         if not isinstance(payload, dict):
             raise WebhookVerificationError("Signed body is not a JSON object.")
@@ -135,6 +154,11 @@ def _standard_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return normalised
 
 
+def _key_length(secret: str) -> int:
+    """Bytes of HMAC key in a secret, decoded as the library decodes it (padding optional)."""
+    return len(base64.b64decode(secret.removeprefix("whsec_") + "=="))
+
+
 def _plain_reason(library_reason: str) -> str:
     return {
         "Missing required headers": "Missing webhook-id, webhook-timestamp or webhook-signature.",
@@ -145,6 +169,8 @@ def _plain_reason(library_reason: str) -> str:
 
 
 __all__ = [
+    "MAX_WEBHOOK_ID_LENGTH",
+    "MIN_SECRET_BYTES",
     "TOLERANCE_SECONDS",
     "VerifiedWebhook",
     "WebhookVerificationError",

@@ -21,7 +21,9 @@ def _sandbox_settings(settings, live_server):
     )
 
 
-def test_a_person_approves_link_and_sees_the_expense_in_the_ledger(live_server, page):
+def test_a_person_approves_link_and_sees_the_expense_in_the_ledger(
+    live_server, page, django_user_model
+):
     api = httpx.Client(base_url=live_server.url + "/codat-sandbox", headers=AUTH, timeout=10)
     company = api.post("/companies", json={"name": "Browser Bakery"}).json()
     cid = company["id"]
@@ -85,7 +87,13 @@ def test_a_person_approves_link_and_sees_the_expense_in_the_ledger(live_server, 
         files={"file": ("flour-receipt.png", b"\x89PNG\r\n\x1a\nfake", "image/png")},
     ).raise_for_status()
 
+    # Outside debug mode the ledger viewer is for staff: sign in on the way to it.
+    django_user_model.objects.create_user("ops", password="ledger-viewer-pw", is_staff=True)
     page.goto(f"{live_server.url}/codat-sandbox/ledger/{cid}/")
+    page.get_by_label("Username").fill("ops")
+    page.get_by_label("Password").fill("ledger-viewer-pw")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/codat-sandbox/ledger/{cid}/")
     row = page.locator("tr", has_text="Flour & Co")
     assert row.is_visible()
     assert "41.50" in row.inner_text()

@@ -11,6 +11,13 @@ from .conftest import AUTH, PREFIX, expense, link_company
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _signed_in_as_staff(client, django_user_model):
+    # Outside debug mode (and pytest-django runs with DEBUG off) the viewer is for staff only;
+    # tests/sandbox/test_sandbox_access.py covers everyone else.
+    client.force_login(django_user_model.objects.create_user("sandbox-staff", is_staff=True))
+
+
 def test_the_index_lists_companies(api, client):
     linked = link_company(api, name="Listed Co")
     page = client.get(PREFIX + "/")

@@ -30,14 +30,14 @@ def test_an_unknown_path_still_needs_the_api_key(client):
     assert response.json()["statusCode"] == 401
 
 
-def test_the_html_pages_still_answer(api, client):
+def test_the_html_pages_still_answer(api, admin_client):
     linked = link_company(api)
     cid = linked["company"]["id"]
-    assert client.get(f"{PREFIX}/").status_code == 200
-    assert client.get(f"{PREFIX}/ledger/{cid}/").status_code == 200
+    assert admin_client.get(f"{PREFIX}/").status_code == 200
+    assert admin_client.get(f"{PREFIX}/ledger/{cid}/").status_code == 200
     company = create_company(api, "Unlinked Ltd")
-    assert client.get(f"{PREFIX}/link/company/{company['id']}/").status_code == 200
+    assert admin_client.get(f"{PREFIX}/link/company/{company['id']}/").status_code == 200
     # A wrong address inside the HTML namespaces is still Django's page, not an API error.
-    missing = client.get(f"{PREFIX}/ledger/not-a-uuid/")
+    missing = admin_client.get(f"{PREFIX}/ledger/not-a-uuid/")
     assert missing.status_code == 404
     assert not missing["Content-Type"].startswith("application/json")
