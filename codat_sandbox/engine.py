@@ -5,7 +5,8 @@ is due. It is idempotent and safe to run from several places at once: each item 
 with a conditional UPDATE that only one caller can win, then processed in its own transaction.
 It is called from a daemon thread in the web process (CODAT_SANDBOX_BACKGROUND, on by default)
 and, so correctness never hinges on that thread, whenever a client reads a sync, a transaction
-or a push operation. Webhooks are delivered after the transactions commit, never inside one.
+or a push operation. Webhooks (outbox.py) are delivered after the transactions commit, never
+inside one.
 """
 
 import datetime
@@ -14,13 +15,10 @@ import threading
 import time
 import uuid
 
-import httpx
-from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
-from standardwebhooks import Webhook
 
-from . import jsonutil, limits, rules, serializers, services
+from . import conf, jsonutil, limits, outbox, push_options, rules, serializers, services
 from .models import (
     LedgerRecord,
     PushOperation,
@@ -28,7 +26,6 @@ from .models import (
     SandboxConnection,
     SandboxSync,
     SyncTransaction,
-    WebhookMessage,
 )
 from .platforms import get_platform
 from .schemas import parse_codat_datetime
@@ -36,8 +33,6 @@ from .schemas import parse_codat_datetime
 logger = logging.getLogger(__name__)
 
 STALE_CLAIM = datetime.timedelta(seconds=60)
-DEFAULT_RETRY_SCHEDULE = (0, 5, 30, 120, 600)
-WEBHOOK_TIMEOUT_SECONDS = 5
 
 # Where each kind of sync writes in the ledger.
 LEDGER_DATA_TYPE = {
@@ -51,53 +46,13 @@ LEDGER_DATA_TYPE = {
 UPDATE_KINDS = {SandboxSync.Kind.EXPENSE_UPDATE, SandboxSync.Kind.REIMBURSABLE_UPDATE}
 
 
-# --- Webhooks: enqueue ------------------------------------------------------------------------
-
-
-def webhook_url() -> str:
-    return getattr(settings, "CODAT_SANDBOX_WEBHOOK_URL", "") or ""
-
-
-def retry_schedule() -> tuple[int, ...]:
-    return tuple(getattr(settings, "CODAT_SANDBOX_WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE))
-
-
-def enqueue_webhook(event_type: str, payload: dict, company_id=None) -> WebhookMessage | None:
-    """Record a message to deliver; the row commits with the change it reports."""
-    if not webhook_url():
-        return None
-    message_id = uuid.uuid4()
-    envelope = {
-        "id": str(message_id),
-        "eventType": event_type,
-        "generatedDate": jsonutil.format_datetime(timezone.now()),
-        "payload": payload,
-    }
-    return WebhookMessage.objects.create(
-        id=message_id,
-        company_id=company_id,
-        event_type=event_type,
-        body=jsonutil.dumps(envelope),
-        next_attempt_at=timezone.now(),
-    )
-
-
-def enqueue_connection_event(event_type: str, conn: SandboxConnection) -> None:
-    base = services.public_base_url()
-    enqueue_webhook(
-        event_type,
-        {
-            "referenceCompany": serializers.company_reference(conn.company, base),
-            "connection": serializers.connection(conn, base),
-        },
-        company_id=conn.company_id,
-    )
+# --- Webhooks about the daily quota -------------------------------------------------------
 
 
 def enqueue_rate_limit_reached(now) -> None:
     with transaction.atomic():
         limits.mark_quota_reached(now)
-        enqueue_webhook(
+        outbox.enqueue_webhook(
             "client.rateLimit.reached",
             {
                 "dailyQuota": limits.daily_quota(),
@@ -115,7 +70,7 @@ def enqueue_rate_limit_reset(now) -> None:
     """
     with transaction.atomic():
         if limits.claim_quota_reset(now):
-            enqueue_webhook(
+            outbox.enqueue_webhook(
                 "client.rateLimit.reset",
                 {
                     "dailyQuota": limits.daily_quota(),
@@ -132,7 +87,7 @@ def create_sync(company: SandboxCompany, kind: str, items: list[tuple[str, dict]
     """A sync carrying (transaction id, posted payload) items, due after the sync delay."""
     now = timezone.now()
     sync = SandboxSync.objects.create(
-        company=company, kind=kind, created=now, due_at=now + services.sync_delay()
+        company=company, kind=kind, created=now, due_at=now + conf.sync_delay()
     )
     SyncTransaction.objects.bulk_create(
         [
@@ -173,7 +128,7 @@ def advance(now: datetime.datetime | None = None) -> int:
             _process_push_safely(key, now)
             done += 1
     done += services.complete_due_pulls(now)
-    done += deliver_due_webhooks(now)
+    done += outbox.deliver_due_webhooks(now)
     return done
 
 
@@ -185,12 +140,7 @@ def _release_stale_claims(now) -> None:
     PushOperation.objects.filter(
         status=PushOperation.Status.PENDING, claimed_at__lt=now - STALE_CLAIM
     ).update(claimed_at=None)
-    WebhookMessage.objects.filter(
-        delivered_at__isnull=True,
-        next_attempt_at__isnull=True,
-        claimed_at__lt=now - STALE_CLAIM,
-        attempts__lt=len(retry_schedule()),
-    ).update(next_attempt_at=now)
+    outbox.release_stale_claims(now - STALE_CLAIM, now)
 
 
 def _process_sync_safely(sync_id, now) -> None:
@@ -233,7 +183,7 @@ def process_sync(sync: SandboxSync, now) -> None:
         sync.status_code = 1010
         sync.status_text = "Pushing"
         sync.state = SandboxSync.State.QUEUED
-        sync.due_at = now + services.sync_delay()
+        sync.due_at = now + conf.sync_delay()
         sync.save(update_fields=["status_code", "status_text", "state", "due_at"])
         return
     platform = get_platform(conn.platform_key)
@@ -459,12 +409,10 @@ def _finish_sync(sync, now, code, text, error, transactions, *, data_pushed=Fals
         SyncTransaction.Status.PUSH_ERROR: "PushError",
         SyncTransaction.Status.PENDING: "Pending",
     }
-    enqueue_webhook(
+    outbox.enqueue_webhook(
         "expenses.sync.successful" if code in (2000, 2040) else "expenses.sync.unsuccessful",
         {
-            "referenceCompany": serializers.company_reference(
-                sync.company, services.public_base_url()
-            ),
+            "referenceCompany": serializers.company_reference(sync.company, conf.public_base_url()),
             "syncId": str(sync.id),
             "transactions": [
                 {
@@ -501,8 +449,6 @@ def _process_push_safely(key, now) -> None:
 
 
 def process_push(op: PushOperation, now) -> None:
-    from . import push_options
-
     company = op.company
     conn = SandboxConnection.objects.filter(pk=op.connection_id).first()
     timeout_at = (
@@ -516,7 +462,7 @@ def process_push(op: PushOperation, now) -> None:
             _finish_push(op, now, PushOperation.Status.TIMED_OUT, 504, "Push operation timed out.")
         else:
             op.claimed_at = None
-            op.due_at = now + services.sync_delay()
+            op.due_at = now + conf.sync_delay()
             op.save(update_fields=["claimed_at", "due_at"])
         return
     if timeout_at is not None and now >= timeout_at:
@@ -648,7 +594,7 @@ def _finish_push(op, now, status, code, message) -> None:
     payload = {
         "id": str(op.key),
         "type": op.operation,
-        "referenceCompany": serializers.company_reference(op.company, services.public_base_url()),
+        "referenceCompany": serializers.company_reference(op.company, conf.public_base_url()),
         "connectionId": str(op.connection_id),
         "requestedOnDate": jsonutil.format_datetime(op.requested),
         "completedOnDate": jsonutil.format_datetime(now),
@@ -660,7 +606,7 @@ def _finish_push(op, now, status, code, message) -> None:
     # that failed wrote no record, so there is no id to report.
     if op.record_id:
         payload["record"] = {"id": op.record_id}
-    enqueue_webhook(f"{op.data_type}.write.{outcome}", payload, company_id=op.company_id)
+    outbox.enqueue_webhook(f"{op.data_type}.write.{outcome}", payload, company_id=op.company_id)
 
 
 def advance_push(op: PushOperation, now=None) -> None:
@@ -682,65 +628,6 @@ def advance_push(op: PushOperation, now=None) -> None:
         _process_push_safely(op.pk, now)
 
 
-# --- Webhooks: deliver ------------------------------------------------------------------------
-
-
-def deliver_due_webhooks(now=None) -> int:
-    """Deliver due messages. Must run outside any transaction: it makes HTTP calls."""
-    now = now or timezone.now()
-    url = webhook_url()
-    if not url or transaction.get_connection().in_atomic_block:
-        return 0
-    delivered = 0
-    due = WebhookMessage.objects.filter(
-        delivered_at__isnull=True, next_attempt_at__lte=now
-    ).values_list("id", "next_attempt_at")
-    for message_id, next_attempt_at in list(due[:100]):
-        if WebhookMessage.objects.filter(pk=message_id, next_attempt_at=next_attempt_at).update(
-            next_attempt_at=None, claimed_at=now
-        ):
-            deliver(WebhookMessage.objects.get(pk=message_id), url, now)
-            delivered += 1
-    return delivered
-
-
-def sign_headers(message_id: str, body: str, now: datetime.datetime) -> dict[str, str]:
-    secret = getattr(settings, "CODAT_SANDBOX_WEBHOOK_SECRET", "")
-    return {
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body),
-        "content-type": "application/json",
-    }
-
-
-def deliver(message: WebhookMessage, url: str, now) -> bool:
-    # The id stays the same on every retry so receivers can deduplicate on webhook-id.
-    headers = sign_headers(str(message.id), message.body, timezone.now())
-    error = ""
-    status_code = None
-    try:
-        response = httpx.post(
-            url, content=message.body.encode(), headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS
-        )
-        status_code = response.status_code
-        ok = 200 <= response.status_code < 300
-        if not ok:
-            error = f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
-        ok = False
-        error = f"{type(exc).__name__}: {exc}"
-    attempts = message.attempts + 1
-    schedule = retry_schedule()
-    update = {"attempts": attempts, "last_status_code": status_code, "last_error": error}
-    if ok:
-        update["delivered_at"] = timezone.now()
-    elif attempts < len(schedule):
-        update["next_attempt_at"] = now + datetime.timedelta(seconds=schedule[attempts])
-    WebhookMessage.objects.filter(pk=message.pk).update(**update)
-    return ok
-
-
 # --- Background thread ------------------------------------------------------------------------
 
 _thread_lock = threading.Lock()
@@ -750,7 +637,7 @@ _thread: threading.Thread | None = None
 def ensure_background() -> None:
     """Start the progression thread once per process, on the first API request."""
     global _thread
-    if not getattr(settings, "CODAT_SANDBOX_BACKGROUND", True) or _thread is not None:
+    if not conf.background_enabled() or _thread is not None:
         return
     with _thread_lock:
         if _thread is None:
@@ -759,7 +646,7 @@ def ensure_background() -> None:
 
 
 def _run_forever() -> None:
-    interval = float(getattr(settings, "CODAT_SANDBOX_TICK_SECONDS", 0.5))
+    interval = conf.tick_seconds()
     while True:
         try:
             close_old_connections()

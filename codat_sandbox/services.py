@@ -1,16 +1,14 @@
 """Company, connection, Link and ledger operations shared by the API views, the Link pages,
 the ledger viewer and the engine."""
 
-import datetime
 import re
 import uuid
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import seeds, serializers
+from . import conf, outbox, seeds, serializers
 from .errors import ApiError, company_not_found, connection_not_found
 from .models import (
     LedgerRecord,
@@ -23,18 +21,6 @@ from .platforms import get_platform
 # The data types the Expenses product fetches on first link (codat-api.md 6.1).
 EXPENSES_DATA_TYPES = tuple(seeds.DATA_TYPES)
 PARTNER_EXPENSE_NAME = "Partner Expense"
-
-
-def public_base_url() -> str:
-    """Scheme and host the sandbox is reached on, for URLs built outside a request
-    (webhook payloads). Derived from the portal's CODAT_SANDBOX_URL setting."""
-    url = getattr(settings, "CODAT_SANDBOX_URL", "http://127.0.0.1:8000/codat-sandbox")
-    match = re.match(r"^(https?://[^/]+)", url)
-    return match.group(1) if match else "http://127.0.0.1:8000"
-
-
-def sync_delay() -> datetime.timedelta:
-    return datetime.timedelta(seconds=float(getattr(settings, "CODAT_SANDBOX_SYNC_DELAY", 1.0)))
 
 
 def get_company(company_id) -> SandboxCompany:
@@ -60,8 +46,6 @@ def clean_company_name(name: str) -> str:
 
 
 def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConnection:
-    from . import engine
-
     platform = get_platform(platform_key)
     if platform is None:
         # create-connection declares no 400, and a key that names no integration is a resource
@@ -85,13 +69,11 @@ def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConn
         source_type=SandboxConnection.SourceType.ACCOUNTING,
         status=SandboxConnection.Status.PENDING_AUTH,
     )
-    engine.enqueue_connection_event("connection.created", conn)
+    outbox.enqueue_connection_event("connection.created", conn)
     return conn
 
 
 def create_partner_expense_connection(company: SandboxCompany) -> SandboxConnection:
-    from . import engine
-
     existing = company.connections.filter(source_type=SandboxConnection.SourceType.EXPENSE).first()
     if existing is not None:
         return existing
@@ -102,14 +84,12 @@ def create_partner_expense_connection(company: SandboxCompany) -> SandboxConnect
         source_type=SandboxConnection.SourceType.EXPENSE,
         status=SandboxConnection.Status.LINKED,
     )
-    engine.enqueue_connection_event("connection.created", conn)
+    outbox.enqueue_connection_event("connection.created", conn)
     return conn
 
 
 def approve_link(conn: SandboxConnection) -> None:
     """The SMB approved access in Link: the connection is Linked and the ledger fetched."""
-    from . import engine
-
     was = conn.status
     conn.status = SandboxConnection.Status.LINKED
     conn.save(update_fields=["status"])
@@ -120,15 +100,13 @@ def approve_link(conn: SandboxConnection) -> None:
         if was == SandboxConnection.Status.PENDING_AUTH
         else ("connection.reconnected")
     )
-    engine.enqueue_connection_event(event, conn)
+    outbox.enqueue_connection_event(event, conn)
 
 
 def deauthorize(conn: SandboxConnection) -> None:
-    from . import engine
-
     conn.status = SandboxConnection.Status.DEAUTHORIZED
     conn.save(update_fields=["status"])
-    engine.enqueue_connection_event("connection.disconnected", conn)
+    outbox.enqueue_connection_event("connection.disconnected", conn)
 
 
 def seed_company_ledger(conn: SandboxConnection) -> None:
@@ -295,7 +273,7 @@ def queue_read(company: SandboxCompany, conn: SandboxConnection, data_types) -> 
                 data_type=data_type,
                 status="Queued",
                 requested=now,
-                due_at=now + sync_delay(),
+                due_at=now + conf.sync_delay(),
                 read_id=read_id,
             )
             for data_type in data_types
@@ -340,8 +318,6 @@ def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=
     earliest of them, so "modified since" holds for every one); `recordsModified` says
     whether the ledger changed since that data type's own previous fetch.
     """
-    from . import engine
-
     read_ids = {pull.read_id for pull in pulls}
     summaries = []
     previous_fetches = []
@@ -377,10 +353,10 @@ def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=
     modified_from = (
         None if not previous_fetches or None in previous_fetches else min(previous_fetches)
     )
-    engine.enqueue_webhook(
+    outbox.enqueue_webhook(
         "read.completed.initial" if initial else "read.completed",
         {
-            "referenceCompany": serializers.company_reference(company, public_base_url()),
+            "referenceCompany": serializers.company_reference(company, conf.public_base_url()),
             "modifiedFromDate": serializers.format_datetime(modified_from),
             "dataTypes": summaries,
         },

@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
-from .. import engine, query, schemas, serializers, services
+from .. import conf, engine, outbox, push_options, query, rules, schemas, serializers, services
 from ..errors import MALFORMED_QUERY, ApiError, invalid
 from ..http import api_path, json_response, no_content, paged, parse_uuid, validated_body
 from ..models import (
@@ -96,7 +96,7 @@ def create_company(request):
     company = SandboxCompany.objects.create(
         name=name, description=body.get("description") or "", tags=body.get("tags") or {}
     )
-    engine.enqueue_webhook(
+    outbox.enqueue_webhook(
         "company.created", _company_webhook_payload(company, request), company_id=company.id
     )
     return json_response(serializers.company(company, _base(request), []))
@@ -146,7 +146,7 @@ def delete_company(request, company_id):
     company = _company(company_id)
     payload = _company_webhook_payload(company, request)
     company.delete()
-    engine.enqueue_webhook("company.deleted", payload, company_id=None)
+    outbox.enqueue_webhook("company.deleted", payload, company_id=None)
     return no_content(204)
 
 
@@ -177,7 +177,7 @@ def get_connection(request, company_id, connection_id):
 
 def delete_connection(request, company_id, connection_id):
     conn = services.get_connection(_company(company_id), connection_id)
-    engine.enqueue_connection_event("connection.deleted", conn)
+    outbox.enqueue_connection_event("connection.deleted", conn)
     conn.delete()
     return no_content(200)
 
@@ -202,7 +202,7 @@ def unlink_connection(request, company_id, connection_id):
     if conn.status != SandboxConnection.Status.UNLINKED:
         conn.status = SandboxConnection.Status.UNLINKED
         conn.save(update_fields=["status"])
-        engine.enqueue_connection_event("connection.disconnected", conn)
+        outbox.enqueue_connection_event("connection.disconnected", conn)
     return json_response(serializers.connection(conn, _base(request)))
 
 
@@ -578,8 +578,6 @@ def _short_filename(name: str) -> str:
 
 
 def upload_expense_attachment(request, company_id, sync_id, transaction_id):
-    from .. import rules
-
     company = _company(company_id)
     _advance_company(company)
     sync = _get_sync(company, sync_id)
@@ -886,7 +884,7 @@ def _push(request, company_id, connection_id, data_type, schema, record_id=None,
         timeout_in_minutes=timeout,
         force_update=force_update,
         requested=now,
-        due_at=now + services.sync_delay(),
+        due_at=now + conf.sync_delay(),
     )
     # The record is checked against the platform's rules when the operation runs, as Codat
     # does: a bad record gives a Failed operation with validation items, not a 400.
@@ -934,8 +932,6 @@ def update_supplier(request, company_id, connection_id, supplier_id):
 
 
 def _push_option(request, company_id, connection_id, data_type):
-    from .. import push_options
-
     conn = services.get_connection(_company(company_id), connection_id)
     if conn.source_type != SandboxConnection.SourceType.ACCOUNTING:
         raise ApiError(404, f"Data type {data_type} is not supported by this connection.")
