@@ -153,15 +153,15 @@ def _process_sync_safely(sync_id, now) -> None:
         with transaction.atomic():
             SandboxSync.objects.filter(pk=sync_id).update(
                 state=SandboxSync.State.DONE,
-                status_code=5000,
+                status_code=SandboxSync.StatusCode.SERVER_ERROR,
                 status_text="Failed",
                 error_message="Generic server error.",
                 exception_message="An unexpected error occurred while processing the sync.",
                 completed=now,
             )
-            SyncTransaction.objects.filter(sync_id=sync_id, status="Pending").update(
-                status=SyncTransaction.Status.PUSH_ERROR, message="Unexpected error."
-            )
+            SyncTransaction.objects.filter(
+                sync_id=sync_id, status=SyncTransaction.Status.PENDING
+            ).update(status=SyncTransaction.Status.PUSH_ERROR, message="Unexpected error.")
 
 
 def process_sync(sync: SandboxSync, now) -> None:
@@ -176,11 +176,13 @@ def process_sync(sync: SandboxSync, now) -> None:
             txn.status = SyncTransaction.Status.PUSH_ERROR
             txn.message = message
             txn.save(update_fields=["status", "message"])
-        _finish_sync(sync, now, 4040, "Failed", message, transactions)
+        _finish_sync(
+            sync, now, SandboxSync.StatusCode.COMPANY_NOT_FOUND, "Failed", message, transactions
+        )
         return
     if faults is not None and faults.long_running_syncs:
         # Still pushing after "10 minutes": report 1010 and look again later.
-        sync.status_code = 1010
+        sync.status_code = SandboxSync.StatusCode.LONG_RUNNING
         sync.status_text = "Pushing"
         sync.state = SandboxSync.State.QUEUED
         sync.due_at = now + conf.sync_delay()
@@ -193,7 +195,7 @@ def process_sync(sync: SandboxSync, now) -> None:
     wrote_anything = False
     for txn in transactions:
         outcome = _evaluate(sync.kind, platform, ledger, config, txn)
-        if outcome.status != "Completed":
+        if outcome.status != SyncTransaction.Status.COMPLETED:
             txn.status = outcome.status
             txn.message = outcome.message or ""
             txn.save(update_fields=["status", "message"])
@@ -210,16 +212,32 @@ def process_sync(sync: SandboxSync, now) -> None:
         _finish_sync(
             sync,
             now,
-            5130,
+            SandboxSync.StatusCode.WRITE_ERROR,
             "PushError",
             "One or more transactions failed to sync.",
             transactions,
             data_pushed=wrote_anything,
         )
     elif wrote_anything:
-        _finish_sync(sync, now, 2000, "Complete", "", transactions, data_pushed=True)
+        _finish_sync(
+            sync,
+            now,
+            SandboxSync.StatusCode.SUCCESS,
+            "Complete",
+            "",
+            transactions,
+            data_pushed=True,
+        )
     else:
-        _finish_sync(sync, now, 2040, "Complete", "", transactions, data_pushed=False)
+        _finish_sync(
+            sync,
+            now,
+            SandboxSync.StatusCode.SUCCESS_NOTHING_WRITTEN,
+            "Complete",
+            "",
+            transactions,
+            data_pushed=False,
+        )
     company.last_sync = now
     company.save(update_fields=["last_sync"])
     SandboxConnection.objects.filter(pk=conn.pk).update(last_sync=now)
@@ -389,7 +407,7 @@ def _finish_sync(sync, now, code, text, error, transactions, *, data_pushed=Fals
     sync.status_code = code
     sync.status_text = text
     sync.error_message = error
-    sync.exception_message = "" if code in (2000, 2040) else error
+    sync.exception_message = "" if sync.succeeded else error
     sync.data_pushed = data_pushed
     sync.completed = now
     sync.save(
@@ -410,7 +428,7 @@ def _finish_sync(sync, now, code, text, error, transactions, *, data_pushed=Fals
         SyncTransaction.Status.PENDING: "Pending",
     }
     outbox.enqueue_webhook(
-        "expenses.sync.successful" if code in (2000, 2040) else "expenses.sync.unsuccessful",
+        "expenses.sync.successful" if sync.succeeded else "expenses.sync.unsuccessful",
         {
             "referenceCompany": serializers.company_reference(sync.company, conf.public_base_url()),
             "syncId": str(sync.id),

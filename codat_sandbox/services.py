@@ -136,7 +136,7 @@ def seed_company_ledger(conn: SandboxConnection) -> None:
                 company=company,
                 connection_id=conn.id,
                 data_type=data_type,
-                status="Complete",
+                status=PullOperation.Status.COMPLETE,
                 requested=now,
                 completed=now,
                 due_at=now,
@@ -172,7 +172,7 @@ def records(company: SandboxCompany, data_type: str) -> list[dict]:
 
 def is_fetched(company: SandboxCompany, data_type: str) -> bool:
     return PullOperation.objects.filter(
-        company=company, data_type=data_type, status="Complete"
+        company=company, data_type=data_type, status=PullOperation.Status.COMPLETE
     ).exists()
 
 
@@ -254,7 +254,7 @@ def data_status(company: SandboxCompany) -> dict:
         entry = statuses.setdefault(op.data_type, {"dataType": op.data_type})
         entry["currentStatus"] = op.status
         entry["latestSyncId"] = str(op.id)
-        if op.status == "Complete":
+        if op.status == PullOperation.Status.COMPLETE:
             entry["lastSuccessfulSync"] = serializers.format_datetime(op.completed)
             entry["latestSuccessfulSyncId"] = str(op.id)
     return statuses
@@ -271,7 +271,7 @@ def queue_read(company: SandboxCompany, conn: SandboxConnection, data_types) -> 
                 company=company,
                 connection_id=conn.id,
                 data_type=data_type,
-                status="Queued",
+                status=PullOperation.Status.QUEUED,
                 requested=now,
                 due_at=now + conf.sync_delay(),
                 read_id=read_id,
@@ -290,7 +290,7 @@ def complete_due_pulls(now=None, company: SandboxCompany | None = None) -> int:
     wins, and the winner completes the rest and queues the webhook in the same transaction.
     """
     now = now or timezone.now()
-    due = PullOperation.objects.filter(status="Queued", due_at__lte=now)
+    due = PullOperation.objects.filter(status=PullOperation.Status.QUEUED, due_at__lte=now)
     if company is not None:
         due = due.filter(company=company)
     done = 0
@@ -298,15 +298,19 @@ def complete_due_pulls(now=None, company: SandboxCompany | None = None) -> int:
         with transaction.atomic():
             if read_id is None:
                 # Queued before pulls belonged to reads: finish them quietly, as before.
-                done += due.filter(read_id__isnull=True).update(status="Complete", completed=now)
+                done += due.filter(read_id__isnull=True).update(
+                    status=PullOperation.Status.COMPLETE, completed=now
+                )
                 continue
             pulls = PullOperation.objects.filter(read_id=read_id)
             first = pulls.order_by("pk").values_list("pk", flat=True).first()
-            if not PullOperation.objects.filter(pk=first, status="Queued").update(
-                status="Complete", completed=now
-            ):
+            if not PullOperation.objects.filter(
+                pk=first, status=PullOperation.Status.QUEUED
+            ).update(status=PullOperation.Status.COMPLETE, completed=now):
                 continue  # another caller claimed this read
-            done += 1 + pulls.filter(status="Queued").update(status="Complete", completed=now)
+            done += 1 + pulls.filter(status=PullOperation.Status.QUEUED).update(
+                status=PullOperation.Status.COMPLETE, completed=now
+            )
             report_read(company or pulls.first().company, list(pulls.order_by("pk")))
     return done
 
@@ -329,7 +333,7 @@ def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=
                 company=company,
                 connection_id=pull.connection_id,
                 data_type=pull.data_type,
-                status="Complete",
+                status=PullOperation.Status.COMPLETE,
             )
             .exclude(read_id__in=read_ids)
             .order_by("-completed")

@@ -299,7 +299,11 @@ def _get_sync(company, sync_id) -> SandboxSync:
 def get_last_successful_sync(request, company_id):
     company = _company(company_id)
     _advance_company(company)
-    sync = company.syncs.filter(status_code__in=(2000, 2040)).order_by("-completed").first()
+    sync = (
+        company.syncs.filter(status_code__in=SandboxSync.SUCCESS_CODES)
+        .order_by("-completed")
+        .first()
+    )
     if sync is None:
         raise ApiError(
             404, f"No successful sync was found for company {company.id}", service=EXPENSE_SERVICE
