@@ -19,6 +19,7 @@ from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from . import conf, jsonutil, limits, outbox, push_options, rules, serializers, services
+from .errors import validation_item
 from .models import (
     LedgerRecord,
     PushOperation,
@@ -112,12 +113,7 @@ def advance(now: datetime.datetime | None = None) -> int:
     due_syncs = SandboxSync.objects.filter(
         state=SandboxSync.State.QUEUED, due_at__lte=now
     ).values_list("id", flat=True)
-    for sync_id in list(due_syncs[:200]):
-        if SandboxSync.objects.filter(pk=sync_id, state=SandboxSync.State.QUEUED).update(
-            state=SandboxSync.State.PROCESSING, claimed_at=now
-        ):
-            _process_sync_safely(sync_id, now)
-            done += 1
+    done += _claim_and_process_syncs(list(due_syncs[:200]), now)
     due_pushes = PushOperation.objects.filter(
         status=PushOperation.Status.PENDING, due_at__lte=now, claimed_at__isnull=True
     ).values_list("key", flat=True)
@@ -129,6 +125,27 @@ def advance(now: datetime.datetime | None = None) -> int:
             done += 1
     done += services.complete_due_pulls(now)
     done += outbox.deliver_due_webhooks(now)
+    return done
+
+
+def advance_syncs(company: SandboxCompany, now: datetime.datetime | None = None) -> int:
+    """Process this company's due syncs now, so a client reading a sync never waits on the
+    background thread; return how many were processed."""
+    now = now or timezone.now()
+    due = SandboxSync.objects.filter(
+        company=company, state=SandboxSync.State.QUEUED, due_at__lte=now
+    ).values_list("id", flat=True)
+    return _claim_and_process_syncs(list(due), now)
+
+
+def _claim_and_process_syncs(sync_ids, now) -> int:
+    done = 0
+    for sync_id in sync_ids:
+        if SandboxSync.objects.filter(pk=sync_id, state=SandboxSync.State.QUEUED).update(
+            state=SandboxSync.State.PROCESSING, claimed_at=now
+        ):
+            _process_sync_safely(sync_id, now)
+            done += 1
     return done
 
 
@@ -503,7 +520,7 @@ def process_push(op: PushOperation, now) -> None:
     if op.operation == "Update" and not op.force_update:
         errors.extend(_stale_update_errors(op, ledger.get(op.data_type, {}).get(op.record_id)))
     if errors:
-        op.validation = {"errors": [_validation_item(i) for i in errors], "warnings": []}
+        op.validation = {"errors": errors, "warnings": []}
         _finish_push(op, now, PushOperation.Status.FAILED, 400, "Validation failed.")
         return
     data = dict(op.record)
@@ -555,24 +572,14 @@ def _stale_update_errors(op: PushOperation, current: dict | None) -> list[dict]:
         return []
     record_type = op.data_type.removesuffix("s")
     return [
-        {
-            "itemId": op.record_id,
-            "message": (
-                f"The {record_type} was modified in the accounting software at {latest}, after "
-                f"the sourceModifiedDate sent ({sent}). Fetch the {record_type} again and resend "
-                "the update, or set forceUpdate=true to overwrite those changes."
-            ),
-            "validatorName": "SourceModifiedDateValidator",
-        }
+        validation_item(
+            op.record_id,
+            f"The {record_type} was modified in the accounting software at {latest}, after "
+            f"the sourceModifiedDate sent ({sent}). Fetch the {record_type} again and resend "
+            "the update, or set forceUpdate=true to overwrite those changes.",
+            "SourceModifiedDateValidator",
+        )
     ]
-
-
-def _validation_item(item: dict) -> dict:
-    return {
-        "itemId": item.get("itemId"),
-        "message": item.get("message"),
-        "validatorName": item.get("validatorName"),
-    }
 
 
 def _mirror_bank_account_in_chart(company, bank: dict, now) -> None:

@@ -1,5 +1,6 @@
-"""Company, connection, Link and ledger operations shared by the API views, the Link pages,
-the ledger viewer and the engine."""
+"""Company, connection, Link, configuration, ledger, read and push-operation rules shared by the
+API views, the Link pages, the ledger viewer and the engine. (Writes of expense transactions
+have their own module, syncs.py.)"""
 
 import re
 import uuid
@@ -9,14 +10,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import conf, outbox, seeds, serializers
-from .errors import ApiError, company_not_found, connection_not_found
+from .errors import (
+    CLIENTS_SERVICE,
+    EXPENSE_SERVICE,
+    PULL_SERVICE,
+    ApiError,
+    company_not_found,
+    connection_not_found,
+    invalid,
+    invalid_field,
+    validation_item,
+)
 from .models import (
     LedgerRecord,
     PullOperation,
+    PushOperation,
     SandboxCompany,
     SandboxConnection,
 )
-from .platforms import get_platform
+from .platforms import get_platform, support_error
 
 # The data types the Expenses product fetches on first link (codat-api.md 6.1).
 EXPENSES_DATA_TYPES = tuple(seeds.DATA_TYPES)
@@ -43,6 +55,51 @@ _FORBIDDEN_NAME_CHARS = re.compile(r"[^A-Za-z0-9\s\-',&@.?!]")
 def clean_company_name(name: str) -> str:
     """Codat strips forbidden characters on create: 'Company (Codat[1])' -> 'Company Codat1'."""
     return _FORBIDDEN_NAME_CHARS.sub("", name).strip()
+
+
+def company_name(raw: str) -> str:
+    """The name with Codat's forbidden characters stripped; 400 when nothing is left.
+
+    Create, replace and update all answer 400 here. replace-company and update-company declare
+    no 400, and none of their declared statuses fits a bad name (404 means the company is
+    missing; 403 is about API keys), so the SDK surfaces it as SDKError with status 400 and this
+    ErrorMessage body (tests/sandbox/contract/test_undeclared_statuses.py).
+    """
+    name = clean_company_name(raw)
+    if not name:
+        raise invalid_field(
+            "name", "The name field is required.", "RequiredValidator", service=CLIENTS_SERVICE
+        )
+    return name
+
+
+def create_company(body: dict, base_url: str) -> SandboxCompany:
+    company = SandboxCompany.objects.create(
+        name=company_name(body["name"]),
+        description=body.get("description") or "",
+        tags=body.get("tags") or {},
+    )
+    outbox.enqueue_webhook(
+        "company.created", company_webhook_payload(company, base_url), company_id=company.id
+    )
+    return company
+
+
+def delete_company(company: SandboxCompany, base_url: str) -> None:
+    payload = company_webhook_payload(company, base_url)
+    company.delete()
+    outbox.enqueue_webhook("company.deleted", payload, company_id=None)
+
+
+def company_webhook_payload(company: SandboxCompany, base_url: str) -> dict:
+    """The Platform spec's companyDetails for company.created/deleted. Its lastSync is a plain
+    string, so a company that has never synced leaves it out rather than sending null."""
+    return {
+        k: v
+        for k, v in serializers.company(company, base_url, []).items()
+        if k in ("id", "name", "description", "redirect", "lastSync", "created", "tags")
+        and not (k == "lastSync" and v is None)
+    }
 
 
 def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConnection:
@@ -107,6 +164,41 @@ def deauthorize(conn: SandboxConnection) -> None:
     conn.status = SandboxConnection.Status.DEAUTHORIZED
     conn.save(update_fields=["status"])
     outbox.enqueue_connection_event("connection.disconnected", conn)
+
+
+def unlink(conn: SandboxConnection, status: str) -> None:
+    """unlink-connection: the only status a client may set is Unlinked."""
+    if status != SandboxConnection.Status.UNLINKED:
+        # unlink-connection declares no 400, but no declared status fits a status the client
+        # may not set (the connection exists; 403 is about API keys), so this stays a 400: the
+        # SDK surfaces it as SDKError with status 400 and this ErrorMessage body
+        # (tests/sandbox/contract/test_undeclared_statuses.py).
+        raise invalid_field("status", "Only 'Unlinked' can be set.", "EnumValidator")
+    if conn.status != SandboxConnection.Status.UNLINKED:
+        conn.status = SandboxConnection.Status.UNLINKED
+        conn.save(update_fields=["status"])
+        outbox.enqueue_connection_event("connection.disconnected", conn)
+
+
+def delete_connection(conn: SandboxConnection) -> None:
+    outbox.enqueue_connection_event("connection.deleted", conn)
+    conn.delete()
+
+
+def linked_connection(company: SandboxCompany, connection_id=None) -> SandboxConnection:
+    """The connection a refresh reads from: the one named, else the accounting connection."""
+    conn = (
+        get_connection(company, connection_id) if connection_id else company.accounting_connection()
+    )
+    if conn is None or conn.status != SandboxConnection.Status.LINKED:
+        # The company exists, so the request cannot be processed rather than "not found";
+        # both refresh operations document 400 for that.
+        raise ApiError(
+            400,
+            f"Company {company.id} has no linked accounting connection.",
+            service=PULL_SERVICE,
+        )
+    return conn
 
 
 def seed_company_ledger(conn: SandboxConnection) -> None:
@@ -248,6 +340,45 @@ def mapping_options(company: SandboxCompany) -> dict:
     }
 
 
+# Which ledger data type each configuration field names a record of.
+CONFIGURATION_FIELDS = (
+    ("bankAccount", "bankAccounts"),
+    ("supplier", "suppliers"),
+    ("customer", "customers"),
+)
+
+
+def set_configuration(company: SandboxCompany, body: dict) -> dict:
+    """Store the company's Expenses configuration once every id it names is in the ledger
+    (checked only once the ledger has been fetched)."""
+    errors = []
+    if company.ledger.filter(data_type="chartOfAccounts").exists():
+        ledger = ledger_dict(company, [data_type for _, data_type in CONFIGURATION_FIELDS])
+        for field, data_type in CONFIGURATION_FIELDS:
+            record_id = body[field]["id"]
+            known = set(ledger.get(data_type, {}))
+            if field == "bankAccount":
+                # On most platforms a bank account is also a chart account with the same id.
+                known |= {
+                    r.record_id
+                    for r in company.ledger.filter(data_type="chartOfAccounts")
+                    if r.data.get("isBankAccount")
+                }
+            if record_id not in known:
+                errors.append(
+                    validation_item(
+                        f"{field}.id",
+                        f"No {data_type[:-1]} with id '{record_id}' was found.",
+                        "ReferenceValidator",
+                    )
+                )
+    if errors:
+        raise invalid(errors, service=EXPENSE_SERVICE)
+    company.expense_config = {name: {"id": body[name]["id"]} for name in body}
+    company.save(update_fields=["expense_config"])
+    return company.expense_config
+
+
 def data_status(company: SandboxCompany) -> dict:
     statuses: dict[str, dict] = {}
     for op in PullOperation.objects.filter(company=company).order_by("requested"):
@@ -365,4 +496,59 @@ def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=
             "dataTypes": summaries,
         },
         company_id=company.id,
+    )
+
+
+# --- Push operations ------------------------------------------------------------------------
+
+
+def writable_connection(company: SandboxCompany, connection_id, data_type: str):
+    """The accounting connection a push operation writes through; it must be linked."""
+    conn = get_connection(company, connection_id)
+    if conn.source_type != SandboxConnection.SourceType.ACCOUNTING:
+        raise ApiError(400, f"Data type {data_type} cannot be written to this connection.")
+    if conn.status != SandboxConnection.Status.LINKED:
+        raise ApiError(
+            400, f"Data connection {conn.id} is {conn.status}; link it before writing data."
+        )
+    return conn
+
+
+def require_updatable(conn: SandboxConnection, data_type: str, record_id: str, operation: str):
+    """An update needs the platform to support it and the record to exist."""
+    problem = support_error(get_platform(conn.platform_key), operation)
+    if problem is not None:
+        raise ApiError(400, problem[1])
+    if not LedgerRecord.objects.filter(
+        company_id=conn.company_id, data_type=data_type, record_id=record_id
+    ).exists():
+        raise ApiError(404, f"No {data_type[:-1]} with id {record_id} was found.")
+
+
+def create_push_operation(
+    conn: SandboxConnection,
+    data_type: str,
+    record: dict,
+    *,
+    record_id: str | None,
+    timeout_in_minutes: int | None,
+    force_update: bool,
+) -> PushOperation:
+    """A pending create (no record_id) or update, due after the sync delay.
+
+    The record is checked against the platform's rules when the operation runs, as Codat
+    does: a bad record gives a Failed operation with validation items, not a 400.
+    """
+    now = timezone.now()
+    return PushOperation.objects.create(
+        company_id=conn.company_id,
+        connection_id=conn.id,
+        data_type=data_type,
+        operation="Update" if record_id else "Create",
+        record={k: v for k, v in record.items() if k != "id"},
+        record_id=record_id or "",
+        timeout_in_minutes=timeout_in_minutes,
+        force_update=force_update,
+        requested=now,
+        due_at=now + conf.sync_delay(),
     )
