@@ -5,7 +5,8 @@ is due. It is idempotent and safe to run from several places at once: each item 
 with a conditional UPDATE that only one caller can win, then processed in its own transaction.
 It is called from a daemon thread in the web process (CODAT_SANDBOX_BACKGROUND, on by default)
 and, so correctness never hinges on that thread, whenever a client reads a sync, a transaction
-or a push operation. Webhooks are delivered after the transactions commit, never inside one.
+or a push operation. Webhooks (outbox.py) are delivered after the transactions commit, never
+inside one.
 """
 
 import datetime
@@ -14,13 +15,11 @@ import threading
 import time
 import uuid
 
-import httpx
-from django.conf import settings
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
-from standardwebhooks import Webhook
 
-from . import jsonutil, limits, rules, serializers, services
+from . import conf, jsonutil, limits, outbox, push_options, rules, serializers, services
+from .errors import validation_item
 from .models import (
     LedgerRecord,
     PushOperation,
@@ -28,7 +27,6 @@ from .models import (
     SandboxConnection,
     SandboxSync,
     SyncTransaction,
-    WebhookMessage,
 )
 from .platforms import get_platform
 from .schemas import parse_codat_datetime
@@ -36,8 +34,6 @@ from .schemas import parse_codat_datetime
 logger = logging.getLogger(__name__)
 
 STALE_CLAIM = datetime.timedelta(seconds=60)
-DEFAULT_RETRY_SCHEDULE = (0, 5, 30, 120, 600)
-WEBHOOK_TIMEOUT_SECONDS = 5
 
 # Where each kind of sync writes in the ledger.
 LEDGER_DATA_TYPE = {
@@ -51,53 +47,13 @@ LEDGER_DATA_TYPE = {
 UPDATE_KINDS = {SandboxSync.Kind.EXPENSE_UPDATE, SandboxSync.Kind.REIMBURSABLE_UPDATE}
 
 
-# --- Webhooks: enqueue ------------------------------------------------------------------------
-
-
-def webhook_url() -> str:
-    return getattr(settings, "CODAT_SANDBOX_WEBHOOK_URL", "") or ""
-
-
-def retry_schedule() -> tuple[int, ...]:
-    return tuple(getattr(settings, "CODAT_SANDBOX_WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE))
-
-
-def enqueue_webhook(event_type: str, payload: dict, company_id=None) -> WebhookMessage | None:
-    """Record a message to deliver; the row commits with the change it reports."""
-    if not webhook_url():
-        return None
-    message_id = uuid.uuid4()
-    envelope = {
-        "id": str(message_id),
-        "eventType": event_type,
-        "generatedDate": jsonutil.format_datetime(timezone.now()),
-        "payload": payload,
-    }
-    return WebhookMessage.objects.create(
-        id=message_id,
-        company_id=company_id,
-        event_type=event_type,
-        body=jsonutil.dumps(envelope),
-        next_attempt_at=timezone.now(),
-    )
-
-
-def enqueue_connection_event(event_type: str, conn: SandboxConnection) -> None:
-    base = services.public_base_url()
-    enqueue_webhook(
-        event_type,
-        {
-            "referenceCompany": serializers.company_reference(conn.company, base),
-            "connection": serializers.connection(conn, base),
-        },
-        company_id=conn.company_id,
-    )
+# --- Webhooks about the daily quota -------------------------------------------------------
 
 
 def enqueue_rate_limit_reached(now) -> None:
     with transaction.atomic():
         limits.mark_quota_reached(now)
-        enqueue_webhook(
+        outbox.enqueue_webhook(
             "client.rateLimit.reached",
             {
                 "dailyQuota": limits.daily_quota(),
@@ -115,7 +71,7 @@ def enqueue_rate_limit_reset(now) -> None:
     """
     with transaction.atomic():
         if limits.claim_quota_reset(now):
-            enqueue_webhook(
+            outbox.enqueue_webhook(
                 "client.rateLimit.reset",
                 {
                     "dailyQuota": limits.daily_quota(),
@@ -132,7 +88,7 @@ def create_sync(company: SandboxCompany, kind: str, items: list[tuple[str, dict]
     """A sync carrying (transaction id, posted payload) items, due after the sync delay."""
     now = timezone.now()
     sync = SandboxSync.objects.create(
-        company=company, kind=kind, created=now, due_at=now + services.sync_delay()
+        company=company, kind=kind, created=now, due_at=now + conf.sync_delay()
     )
     SyncTransaction.objects.bulk_create(
         [
@@ -157,12 +113,7 @@ def advance(now: datetime.datetime | None = None) -> int:
     due_syncs = SandboxSync.objects.filter(
         state=SandboxSync.State.QUEUED, due_at__lte=now
     ).values_list("id", flat=True)
-    for sync_id in list(due_syncs[:200]):
-        if SandboxSync.objects.filter(pk=sync_id, state=SandboxSync.State.QUEUED).update(
-            state=SandboxSync.State.PROCESSING, claimed_at=now
-        ):
-            _process_sync_safely(sync_id, now)
-            done += 1
+    done += _claim_and_process_syncs(list(due_syncs[:200]), now)
     due_pushes = PushOperation.objects.filter(
         status=PushOperation.Status.PENDING, due_at__lte=now, claimed_at__isnull=True
     ).values_list("key", flat=True)
@@ -173,7 +124,28 @@ def advance(now: datetime.datetime | None = None) -> int:
             _process_push_safely(key, now)
             done += 1
     done += services.complete_due_pulls(now)
-    done += deliver_due_webhooks(now)
+    done += outbox.deliver_due_webhooks(now)
+    return done
+
+
+def advance_syncs(company: SandboxCompany, now: datetime.datetime | None = None) -> int:
+    """Process this company's due syncs now, so a client reading a sync never waits on the
+    background thread; return how many were processed."""
+    now = now or timezone.now()
+    due = SandboxSync.objects.filter(
+        company=company, state=SandboxSync.State.QUEUED, due_at__lte=now
+    ).values_list("id", flat=True)
+    return _claim_and_process_syncs(list(due), now)
+
+
+def _claim_and_process_syncs(sync_ids, now) -> int:
+    done = 0
+    for sync_id in sync_ids:
+        if SandboxSync.objects.filter(pk=sync_id, state=SandboxSync.State.QUEUED).update(
+            state=SandboxSync.State.PROCESSING, claimed_at=now
+        ):
+            _process_sync_safely(sync_id, now)
+            done += 1
     return done
 
 
@@ -185,12 +157,7 @@ def _release_stale_claims(now) -> None:
     PushOperation.objects.filter(
         status=PushOperation.Status.PENDING, claimed_at__lt=now - STALE_CLAIM
     ).update(claimed_at=None)
-    WebhookMessage.objects.filter(
-        delivered_at__isnull=True,
-        next_attempt_at__isnull=True,
-        claimed_at__lt=now - STALE_CLAIM,
-        attempts__lt=len(retry_schedule()),
-    ).update(next_attempt_at=now)
+    outbox.release_stale_claims(now - STALE_CLAIM, now)
 
 
 def _process_sync_safely(sync_id, now) -> None:
@@ -203,15 +170,15 @@ def _process_sync_safely(sync_id, now) -> None:
         with transaction.atomic():
             SandboxSync.objects.filter(pk=sync_id).update(
                 state=SandboxSync.State.DONE,
-                status_code=5000,
+                status_code=SandboxSync.StatusCode.SERVER_ERROR,
                 status_text="Failed",
                 error_message="Generic server error.",
                 exception_message="An unexpected error occurred while processing the sync.",
                 completed=now,
             )
-            SyncTransaction.objects.filter(sync_id=sync_id, status="Pending").update(
-                status=SyncTransaction.Status.PUSH_ERROR, message="Unexpected error."
-            )
+            SyncTransaction.objects.filter(
+                sync_id=sync_id, status=SyncTransaction.Status.PENDING
+            ).update(status=SyncTransaction.Status.PUSH_ERROR, message="Unexpected error.")
 
 
 def process_sync(sync: SandboxSync, now) -> None:
@@ -226,14 +193,16 @@ def process_sync(sync: SandboxSync, now) -> None:
             txn.status = SyncTransaction.Status.PUSH_ERROR
             txn.message = message
             txn.save(update_fields=["status", "message"])
-        _finish_sync(sync, now, 4040, "Failed", message, transactions)
+        _finish_sync(
+            sync, now, SandboxSync.StatusCode.COMPANY_NOT_FOUND, "Failed", message, transactions
+        )
         return
     if faults is not None and faults.long_running_syncs:
         # Still pushing after "10 minutes": report 1010 and look again later.
-        sync.status_code = 1010
+        sync.status_code = SandboxSync.StatusCode.LONG_RUNNING
         sync.status_text = "Pushing"
         sync.state = SandboxSync.State.QUEUED
-        sync.due_at = now + services.sync_delay()
+        sync.due_at = now + conf.sync_delay()
         sync.save(update_fields=["status_code", "status_text", "state", "due_at"])
         return
     platform = get_platform(conn.platform_key)
@@ -243,7 +212,7 @@ def process_sync(sync: SandboxSync, now) -> None:
     wrote_anything = False
     for txn in transactions:
         outcome = _evaluate(sync.kind, platform, ledger, config, txn)
-        if outcome.status != "Completed":
+        if outcome.status != SyncTransaction.Status.COMPLETED:
             txn.status = outcome.status
             txn.message = outcome.message or ""
             txn.save(update_fields=["status", "message"])
@@ -260,16 +229,32 @@ def process_sync(sync: SandboxSync, now) -> None:
         _finish_sync(
             sync,
             now,
-            5130,
+            SandboxSync.StatusCode.WRITE_ERROR,
             "PushError",
             "One or more transactions failed to sync.",
             transactions,
             data_pushed=wrote_anything,
         )
     elif wrote_anything:
-        _finish_sync(sync, now, 2000, "Complete", "", transactions, data_pushed=True)
+        _finish_sync(
+            sync,
+            now,
+            SandboxSync.StatusCode.SUCCESS,
+            "Complete",
+            "",
+            transactions,
+            data_pushed=True,
+        )
     else:
-        _finish_sync(sync, now, 2040, "Complete", "", transactions, data_pushed=False)
+        _finish_sync(
+            sync,
+            now,
+            SandboxSync.StatusCode.SUCCESS_NOTHING_WRITTEN,
+            "Complete",
+            "",
+            transactions,
+            data_pushed=False,
+        )
     company.last_sync = now
     company.save(update_fields=["last_sync"])
     SandboxConnection.objects.filter(pk=conn.pk).update(last_sync=now)
@@ -439,7 +424,7 @@ def _finish_sync(sync, now, code, text, error, transactions, *, data_pushed=Fals
     sync.status_code = code
     sync.status_text = text
     sync.error_message = error
-    sync.exception_message = "" if code in (2000, 2040) else error
+    sync.exception_message = "" if sync.succeeded else error
     sync.data_pushed = data_pushed
     sync.completed = now
     sync.save(
@@ -459,12 +444,10 @@ def _finish_sync(sync, now, code, text, error, transactions, *, data_pushed=Fals
         SyncTransaction.Status.PUSH_ERROR: "PushError",
         SyncTransaction.Status.PENDING: "Pending",
     }
-    enqueue_webhook(
-        "expenses.sync.successful" if code in (2000, 2040) else "expenses.sync.unsuccessful",
+    outbox.enqueue_webhook(
+        "expenses.sync.successful" if sync.succeeded else "expenses.sync.unsuccessful",
         {
-            "referenceCompany": serializers.company_reference(
-                sync.company, services.public_base_url()
-            ),
+            "referenceCompany": serializers.company_reference(sync.company, conf.public_base_url()),
             "syncId": str(sync.id),
             "transactions": [
                 {
@@ -501,8 +484,6 @@ def _process_push_safely(key, now) -> None:
 
 
 def process_push(op: PushOperation, now) -> None:
-    from . import push_options
-
     company = op.company
     conn = SandboxConnection.objects.filter(pk=op.connection_id).first()
     timeout_at = (
@@ -516,7 +497,7 @@ def process_push(op: PushOperation, now) -> None:
             _finish_push(op, now, PushOperation.Status.TIMED_OUT, 504, "Push operation timed out.")
         else:
             op.claimed_at = None
-            op.due_at = now + services.sync_delay()
+            op.due_at = now + conf.sync_delay()
             op.save(update_fields=["claimed_at", "due_at"])
         return
     if timeout_at is not None and now >= timeout_at:
@@ -539,7 +520,7 @@ def process_push(op: PushOperation, now) -> None:
     if op.operation == "Update" and not op.force_update:
         errors.extend(_stale_update_errors(op, ledger.get(op.data_type, {}).get(op.record_id)))
     if errors:
-        op.validation = {"errors": [_validation_item(i) for i in errors], "warnings": []}
+        op.validation = {"errors": errors, "warnings": []}
         _finish_push(op, now, PushOperation.Status.FAILED, 400, "Validation failed.")
         return
     data = dict(op.record)
@@ -591,24 +572,14 @@ def _stale_update_errors(op: PushOperation, current: dict | None) -> list[dict]:
         return []
     record_type = op.data_type.removesuffix("s")
     return [
-        {
-            "itemId": op.record_id,
-            "message": (
-                f"The {record_type} was modified in the accounting software at {latest}, after "
-                f"the sourceModifiedDate sent ({sent}). Fetch the {record_type} again and resend "
-                "the update, or set forceUpdate=true to overwrite those changes."
-            ),
-            "validatorName": "SourceModifiedDateValidator",
-        }
+        validation_item(
+            op.record_id,
+            f"The {record_type} was modified in the accounting software at {latest}, after "
+            f"the sourceModifiedDate sent ({sent}). Fetch the {record_type} again and resend "
+            "the update, or set forceUpdate=true to overwrite those changes.",
+            "SourceModifiedDateValidator",
+        )
     ]
-
-
-def _validation_item(item: dict) -> dict:
-    return {
-        "itemId": item.get("itemId"),
-        "message": item.get("message"),
-        "validatorName": item.get("validatorName"),
-    }
 
 
 def _mirror_bank_account_in_chart(company, bank: dict, now) -> None:
@@ -648,7 +619,7 @@ def _finish_push(op, now, status, code, message) -> None:
     payload = {
         "id": str(op.key),
         "type": op.operation,
-        "referenceCompany": serializers.company_reference(op.company, services.public_base_url()),
+        "referenceCompany": serializers.company_reference(op.company, conf.public_base_url()),
         "connectionId": str(op.connection_id),
         "requestedOnDate": jsonutil.format_datetime(op.requested),
         "completedOnDate": jsonutil.format_datetime(now),
@@ -660,7 +631,7 @@ def _finish_push(op, now, status, code, message) -> None:
     # that failed wrote no record, so there is no id to report.
     if op.record_id:
         payload["record"] = {"id": op.record_id}
-    enqueue_webhook(f"{op.data_type}.write.{outcome}", payload, company_id=op.company_id)
+    outbox.enqueue_webhook(f"{op.data_type}.write.{outcome}", payload, company_id=op.company_id)
 
 
 def advance_push(op: PushOperation, now=None) -> None:
@@ -682,65 +653,6 @@ def advance_push(op: PushOperation, now=None) -> None:
         _process_push_safely(op.pk, now)
 
 
-# --- Webhooks: deliver ------------------------------------------------------------------------
-
-
-def deliver_due_webhooks(now=None) -> int:
-    """Deliver due messages. Must run outside any transaction: it makes HTTP calls."""
-    now = now or timezone.now()
-    url = webhook_url()
-    if not url or transaction.get_connection().in_atomic_block:
-        return 0
-    delivered = 0
-    due = WebhookMessage.objects.filter(
-        delivered_at__isnull=True, next_attempt_at__lte=now
-    ).values_list("id", "next_attempt_at")
-    for message_id, next_attempt_at in list(due[:100]):
-        if WebhookMessage.objects.filter(pk=message_id, next_attempt_at=next_attempt_at).update(
-            next_attempt_at=None, claimed_at=now
-        ):
-            deliver(WebhookMessage.objects.get(pk=message_id), url, now)
-            delivered += 1
-    return delivered
-
-
-def sign_headers(message_id: str, body: str, now: datetime.datetime) -> dict[str, str]:
-    secret = getattr(settings, "CODAT_SANDBOX_WEBHOOK_SECRET", "")
-    return {
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body),
-        "content-type": "application/json",
-    }
-
-
-def deliver(message: WebhookMessage, url: str, now) -> bool:
-    # The id stays the same on every retry so receivers can deduplicate on webhook-id.
-    headers = sign_headers(str(message.id), message.body, timezone.now())
-    error = ""
-    status_code = None
-    try:
-        response = httpx.post(
-            url, content=message.body.encode(), headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS
-        )
-        status_code = response.status_code
-        ok = 200 <= response.status_code < 300
-        if not ok:
-            error = f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
-        ok = False
-        error = f"{type(exc).__name__}: {exc}"
-    attempts = message.attempts + 1
-    schedule = retry_schedule()
-    update = {"attempts": attempts, "last_status_code": status_code, "last_error": error}
-    if ok:
-        update["delivered_at"] = timezone.now()
-    elif attempts < len(schedule):
-        update["next_attempt_at"] = now + datetime.timedelta(seconds=schedule[attempts])
-    WebhookMessage.objects.filter(pk=message.pk).update(**update)
-    return ok
-
-
 # --- Background thread ------------------------------------------------------------------------
 
 _thread_lock = threading.Lock()
@@ -750,7 +662,7 @@ _thread: threading.Thread | None = None
 def ensure_background() -> None:
     """Start the progression thread once per process, on the first API request."""
     global _thread
-    if not getattr(settings, "CODAT_SANDBOX_BACKGROUND", True) or _thread is not None:
+    if not conf.background_enabled() or _thread is not None:
         return
     with _thread_lock:
         if _thread is None:
@@ -759,7 +671,7 @@ def ensure_background() -> None:
 
 
 def _run_forever() -> None:
-    interval = float(getattr(settings, "CODAT_SANDBOX_TICK_SECONDS", 0.5))
+    interval = conf.tick_seconds()
     while True:
         try:
             close_old_connections()

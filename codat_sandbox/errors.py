@@ -22,6 +22,12 @@ DEFAULT_TEXT = {
 }
 MALFORMED_QUERY = "Error parsing query - Malformed query."
 
+# The `service` Codat names in the ErrorMessage of each group of operations.
+PUBLIC_SERVICE = "PublicApi"
+CLIENTS_SERVICE = "ClientsApi"
+PULL_SERVICE = "PullApi"
+EXPENSE_SERVICE = "ExpenseSyncApi"
+
 
 class ApiError(Exception):
     def __init__(
@@ -80,5 +86,16 @@ def connection_not_found(connection_id) -> ApiError:
     return ApiError(404, f"Data connection {connection_id} not found")
 
 
+def validation_item(item_id: str | None, message: str | None, validator: str | None) -> dict:
+    """One entry of Codat's `validation.errors`: the field at fault, what is wrong, and the
+    validator that refused it."""
+    return {"itemId": item_id, "message": message, "validatorName": validator}
+
+
 def invalid(validation: list[dict], service: str = "PublicApi") -> ApiError:
     return ApiError(400, DEFAULT_TEXT[400], service=service, validation=validation)
+
+
+def invalid_field(item_id: str, message: str, validator: str, service: str = "PublicApi"):
+    """The 400 for a request with one field at fault."""
+    return invalid([validation_item(item_id, message, validator)], service=service)

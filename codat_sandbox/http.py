@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import jsonutil, limits, query
+from . import engine, jsonutil, limits, query
 from .errors import MALFORMED_QUERY, ApiError, error_response, invalid, new_correlation_id
+from .schemas import validate
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,6 @@ def endpoint(**handlers):
 
 
 def _serve(request, handlers, kwargs):
-    from . import engine  # the engine imports views' helpers; keep the cycle lazy
-
     engine.ensure_background()
     correlation_id = new_correlation_id()
     now = timezone.now()
@@ -204,8 +203,6 @@ def _bad_body(message: str, validator: str = "JsonValidator") -> ApiError:
 
 
 def validated_body(request, schema: dict, service: str = "PublicApi"):
-    from .schemas import validate
-
     value, errors = validate(schema, parse_json(request))
     if errors:
         raise invalid(errors, service=service)

@@ -115,11 +115,24 @@ class SandboxSync(models.Model):
         PROCESSING = "processing"
         DONE = "done"
 
+    # The syncStatusCode values the sandbox reports (codat-api.md 4.7). Not the field's
+    # `choices`: that would only relabel the column, at the cost of a migration.
+    class StatusCode(models.IntegerChoices):
+        IN_PROGRESS = 1000, "In progress"
+        LONG_RUNNING = 1010, "In progress for over 10 minutes"
+        SUCCESS = 2000, "Success"
+        SUCCESS_NOTHING_WRITTEN = 2040, "Success, nothing written"
+        COMPANY_NOT_FOUND = 4040, "Company deleted or de-authorised"
+        SERVER_ERROR = 5000, "Codat server error"
+        WRITE_ERROR = 5130, "Data write error"
+
+    SUCCESS_CODES = (StatusCode.SUCCESS, StatusCode.SUCCESS_NOTHING_WRITTEN)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(SandboxCompany, on_delete=models.CASCADE, related_name="syncs")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
-    status_code = models.IntegerField(default=1000)
+    status_code = models.IntegerField(default=StatusCode.IN_PROGRESS)
     status_text = models.CharField(max_length=50, default="Started")
     error_message = models.TextField(blank=True)
     exception_message = models.TextField(blank=True)
@@ -142,7 +155,7 @@ class SandboxSync(models.Model):
 
     @property
     def succeeded(self) -> bool:
-        return self.status_code in (2000, 2040)
+        return self.status_code in self.SUCCESS_CODES
 
 
 class SyncTransaction(models.Model):
@@ -238,13 +251,19 @@ class PushOperation(models.Model):
 
 
 class PullOperation(models.Model):
+    # The states of Codat's PullOperation the sandbox goes through: a read completes whole
+    # (codat-api.md lists the rest). Not the field's `choices`, which would need a migration.
+    class Status(models.TextChoices):
+        QUEUED = "Queued"
+        COMPLETE = "Complete"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(
         SandboxCompany, on_delete=models.CASCADE, related_name="pull_operations"
     )
     connection_id = models.UUIDField()
     data_type = models.CharField(max_length=50)
-    status = models.CharField(max_length=30, default="Queued")
+    status = models.CharField(max_length=30, default=Status.QUEUED)
     requested = models.DateTimeField(default=timezone.now)
     completed = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(default=timezone.now)

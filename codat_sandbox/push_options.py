@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from codat_sandbox.errors import validation_item
 from codat_sandbox.platforms import PLATFORMS
 
 DATA_TYPES = ("chartOfAccounts", "bankAccounts", "suppliers", "customers")
@@ -606,7 +607,7 @@ def validate_push(
     def error(field: str, message: str) -> None:
         # itemId names the field at fault (as the request validator's items do), so a client
         # can point at it; the record itself is the operation's.
-        errors.append({"itemId": field, "message": message, "validatorName": validator})
+        errors.append(validation_item(field, message, validator))
 
     for rule in model.fields:
         value = record.get(rule.name)

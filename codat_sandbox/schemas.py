@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.utils.dateparse import parse_date, parse_datetime
 
 from . import jsonutil
+from .errors import validation_item
 
 UUID = {"type": "string", "format": "uuid"}
 DATE = {"type": "string", "format": "date-time"}
@@ -405,7 +406,7 @@ def validate(schema: dict, value) -> tuple[object, list[dict]]:
 
 
 def _item(path: str, message: str, validator: str) -> dict:
-    return {"itemId": path or "body", "message": message, "validatorName": validator}
+    return validation_item(path or "body", message, validator)
 
 
 def _validate(schema: dict, value, path: str, errors: list[dict]):

@@ -126,7 +126,7 @@ def push_operation(op: PushOperation, *, with_data: bool = False) -> dict:
 
 
 def pull_operation(op: PullOperation) -> dict:
-    complete = op.status == "Complete"
+    complete = op.status == PullOperation.Status.COMPLETE
     data = {
         "id": str(op.id),
         "companyId": str(op.company_id),

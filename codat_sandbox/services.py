@@ -1,40 +1,38 @@
-"""Company, connection, Link and ledger operations shared by the API views, the Link pages,
-the ledger viewer and the engine."""
+"""Company, connection, Link, configuration, ledger, read and push-operation rules shared by the
+API views, the Link pages, the ledger viewer and the engine. (Writes of expense transactions
+have their own module, syncs.py.)"""
 
-import datetime
 import re
 import uuid
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import seeds, serializers
-from .errors import ApiError, company_not_found, connection_not_found
+from . import conf, outbox, seeds, serializers
+from .errors import (
+    CLIENTS_SERVICE,
+    EXPENSE_SERVICE,
+    PULL_SERVICE,
+    ApiError,
+    company_not_found,
+    connection_not_found,
+    invalid,
+    invalid_field,
+    validation_item,
+)
 from .models import (
     LedgerRecord,
     PullOperation,
+    PushOperation,
     SandboxCompany,
     SandboxConnection,
 )
-from .platforms import get_platform
+from .platforms import get_platform, support_error
 
 # The data types the Expenses product fetches on first link (codat-api.md 6.1).
 EXPENSES_DATA_TYPES = tuple(seeds.DATA_TYPES)
 PARTNER_EXPENSE_NAME = "Partner Expense"
-
-
-def public_base_url() -> str:
-    """Scheme and host the sandbox is reached on, for URLs built outside a request
-    (webhook payloads). Derived from the portal's CODAT_SANDBOX_URL setting."""
-    url = getattr(settings, "CODAT_SANDBOX_URL", "http://127.0.0.1:8000/codat-sandbox")
-    match = re.match(r"^(https?://[^/]+)", url)
-    return match.group(1) if match else "http://127.0.0.1:8000"
-
-
-def sync_delay() -> datetime.timedelta:
-    return datetime.timedelta(seconds=float(getattr(settings, "CODAT_SANDBOX_SYNC_DELAY", 1.0)))
 
 
 def get_company(company_id) -> SandboxCompany:
@@ -59,9 +57,52 @@ def clean_company_name(name: str) -> str:
     return _FORBIDDEN_NAME_CHARS.sub("", name).strip()
 
 
-def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConnection:
-    from . import engine
+def company_name(raw: str) -> str:
+    """The name with Codat's forbidden characters stripped; 400 when nothing is left.
 
+    Create, replace and update all answer 400 here. replace-company and update-company declare
+    no 400, and none of their declared statuses fits a bad name (404 means the company is
+    missing; 403 is about API keys), so the SDK surfaces it as SDKError with status 400 and this
+    ErrorMessage body (tests/sandbox/contract/test_undeclared_statuses.py).
+    """
+    name = clean_company_name(raw)
+    if not name:
+        raise invalid_field(
+            "name", "The name field is required.", "RequiredValidator", service=CLIENTS_SERVICE
+        )
+    return name
+
+
+def create_company(body: dict, base_url: str) -> SandboxCompany:
+    company = SandboxCompany.objects.create(
+        name=company_name(body["name"]),
+        description=body.get("description") or "",
+        tags=body.get("tags") or {},
+    )
+    outbox.enqueue_webhook(
+        "company.created", company_webhook_payload(company, base_url), company_id=company.id
+    )
+    return company
+
+
+def delete_company(company: SandboxCompany, base_url: str) -> None:
+    payload = company_webhook_payload(company, base_url)
+    company.delete()
+    outbox.enqueue_webhook("company.deleted", payload, company_id=None)
+
+
+def company_webhook_payload(company: SandboxCompany, base_url: str) -> dict:
+    """The Platform spec's companyDetails for company.created/deleted. Its lastSync is a plain
+    string, so a company that has never synced leaves it out rather than sending null."""
+    return {
+        k: v
+        for k, v in serializers.company(company, base_url, []).items()
+        if k in ("id", "name", "description", "redirect", "lastSync", "created", "tags")
+        and not (k == "lastSync" and v is None)
+    }
+
+
+def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConnection:
     platform = get_platform(platform_key)
     if platform is None:
         # create-connection declares no 400, and a key that names no integration is a resource
@@ -85,13 +126,11 @@ def create_connection(company: SandboxCompany, platform_key: str) -> SandboxConn
         source_type=SandboxConnection.SourceType.ACCOUNTING,
         status=SandboxConnection.Status.PENDING_AUTH,
     )
-    engine.enqueue_connection_event("connection.created", conn)
+    outbox.enqueue_connection_event("connection.created", conn)
     return conn
 
 
 def create_partner_expense_connection(company: SandboxCompany) -> SandboxConnection:
-    from . import engine
-
     existing = company.connections.filter(source_type=SandboxConnection.SourceType.EXPENSE).first()
     if existing is not None:
         return existing
@@ -102,14 +141,12 @@ def create_partner_expense_connection(company: SandboxCompany) -> SandboxConnect
         source_type=SandboxConnection.SourceType.EXPENSE,
         status=SandboxConnection.Status.LINKED,
     )
-    engine.enqueue_connection_event("connection.created", conn)
+    outbox.enqueue_connection_event("connection.created", conn)
     return conn
 
 
 def approve_link(conn: SandboxConnection) -> None:
     """The SMB approved access in Link: the connection is Linked and the ledger fetched."""
-    from . import engine
-
     was = conn.status
     conn.status = SandboxConnection.Status.LINKED
     conn.save(update_fields=["status"])
@@ -120,15 +157,48 @@ def approve_link(conn: SandboxConnection) -> None:
         if was == SandboxConnection.Status.PENDING_AUTH
         else ("connection.reconnected")
     )
-    engine.enqueue_connection_event(event, conn)
+    outbox.enqueue_connection_event(event, conn)
 
 
 def deauthorize(conn: SandboxConnection) -> None:
-    from . import engine
-
     conn.status = SandboxConnection.Status.DEAUTHORIZED
     conn.save(update_fields=["status"])
-    engine.enqueue_connection_event("connection.disconnected", conn)
+    outbox.enqueue_connection_event("connection.disconnected", conn)
+
+
+def unlink(conn: SandboxConnection, status: str) -> None:
+    """unlink-connection: the only status a client may set is Unlinked."""
+    if status != SandboxConnection.Status.UNLINKED:
+        # unlink-connection declares no 400, but no declared status fits a status the client
+        # may not set (the connection exists; 403 is about API keys), so this stays a 400: the
+        # SDK surfaces it as SDKError with status 400 and this ErrorMessage body
+        # (tests/sandbox/contract/test_undeclared_statuses.py).
+        raise invalid_field("status", "Only 'Unlinked' can be set.", "EnumValidator")
+    if conn.status != SandboxConnection.Status.UNLINKED:
+        conn.status = SandboxConnection.Status.UNLINKED
+        conn.save(update_fields=["status"])
+        outbox.enqueue_connection_event("connection.disconnected", conn)
+
+
+def delete_connection(conn: SandboxConnection) -> None:
+    outbox.enqueue_connection_event("connection.deleted", conn)
+    conn.delete()
+
+
+def linked_connection(company: SandboxCompany, connection_id=None) -> SandboxConnection:
+    """The connection a refresh reads from: the one named, else the accounting connection."""
+    conn = (
+        get_connection(company, connection_id) if connection_id else company.accounting_connection()
+    )
+    if conn is None or conn.status != SandboxConnection.Status.LINKED:
+        # The company exists, so the request cannot be processed rather than "not found";
+        # both refresh operations document 400 for that.
+        raise ApiError(
+            400,
+            f"Company {company.id} has no linked accounting connection.",
+            service=PULL_SERVICE,
+        )
+    return conn
 
 
 def seed_company_ledger(conn: SandboxConnection) -> None:
@@ -158,7 +228,7 @@ def seed_company_ledger(conn: SandboxConnection) -> None:
                 company=company,
                 connection_id=conn.id,
                 data_type=data_type,
-                status="Complete",
+                status=PullOperation.Status.COMPLETE,
                 requested=now,
                 completed=now,
                 due_at=now,
@@ -194,7 +264,7 @@ def records(company: SandboxCompany, data_type: str) -> list[dict]:
 
 def is_fetched(company: SandboxCompany, data_type: str) -> bool:
     return PullOperation.objects.filter(
-        company=company, data_type=data_type, status="Complete"
+        company=company, data_type=data_type, status=PullOperation.Status.COMPLETE
     ).exists()
 
 
@@ -270,13 +340,52 @@ def mapping_options(company: SandboxCompany) -> dict:
     }
 
 
+# Which ledger data type each configuration field names a record of.
+CONFIGURATION_FIELDS = (
+    ("bankAccount", "bankAccounts"),
+    ("supplier", "suppliers"),
+    ("customer", "customers"),
+)
+
+
+def set_configuration(company: SandboxCompany, body: dict) -> dict:
+    """Store the company's Expenses configuration once every id it names is in the ledger
+    (checked only once the ledger has been fetched)."""
+    errors = []
+    if company.ledger.filter(data_type="chartOfAccounts").exists():
+        ledger = ledger_dict(company, [data_type for _, data_type in CONFIGURATION_FIELDS])
+        for field, data_type in CONFIGURATION_FIELDS:
+            record_id = body[field]["id"]
+            known = set(ledger.get(data_type, {}))
+            if field == "bankAccount":
+                # On most platforms a bank account is also a chart account with the same id.
+                known |= {
+                    r.record_id
+                    for r in company.ledger.filter(data_type="chartOfAccounts")
+                    if r.data.get("isBankAccount")
+                }
+            if record_id not in known:
+                errors.append(
+                    validation_item(
+                        f"{field}.id",
+                        f"No {data_type[:-1]} with id '{record_id}' was found.",
+                        "ReferenceValidator",
+                    )
+                )
+    if errors:
+        raise invalid(errors, service=EXPENSE_SERVICE)
+    company.expense_config = {name: {"id": body[name]["id"]} for name in body}
+    company.save(update_fields=["expense_config"])
+    return company.expense_config
+
+
 def data_status(company: SandboxCompany) -> dict:
     statuses: dict[str, dict] = {}
     for op in PullOperation.objects.filter(company=company).order_by("requested"):
         entry = statuses.setdefault(op.data_type, {"dataType": op.data_type})
         entry["currentStatus"] = op.status
         entry["latestSyncId"] = str(op.id)
-        if op.status == "Complete":
+        if op.status == PullOperation.Status.COMPLETE:
             entry["lastSuccessfulSync"] = serializers.format_datetime(op.completed)
             entry["latestSuccessfulSyncId"] = str(op.id)
     return statuses
@@ -293,9 +402,9 @@ def queue_read(company: SandboxCompany, conn: SandboxConnection, data_types) -> 
                 company=company,
                 connection_id=conn.id,
                 data_type=data_type,
-                status="Queued",
+                status=PullOperation.Status.QUEUED,
                 requested=now,
-                due_at=now + sync_delay(),
+                due_at=now + conf.sync_delay(),
                 read_id=read_id,
             )
             for data_type in data_types
@@ -312,7 +421,7 @@ def complete_due_pulls(now=None, company: SandboxCompany | None = None) -> int:
     wins, and the winner completes the rest and queues the webhook in the same transaction.
     """
     now = now or timezone.now()
-    due = PullOperation.objects.filter(status="Queued", due_at__lte=now)
+    due = PullOperation.objects.filter(status=PullOperation.Status.QUEUED, due_at__lte=now)
     if company is not None:
         due = due.filter(company=company)
     done = 0
@@ -320,15 +429,19 @@ def complete_due_pulls(now=None, company: SandboxCompany | None = None) -> int:
         with transaction.atomic():
             if read_id is None:
                 # Queued before pulls belonged to reads: finish them quietly, as before.
-                done += due.filter(read_id__isnull=True).update(status="Complete", completed=now)
+                done += due.filter(read_id__isnull=True).update(
+                    status=PullOperation.Status.COMPLETE, completed=now
+                )
                 continue
             pulls = PullOperation.objects.filter(read_id=read_id)
             first = pulls.order_by("pk").values_list("pk", flat=True).first()
-            if not PullOperation.objects.filter(pk=first, status="Queued").update(
-                status="Complete", completed=now
-            ):
+            if not PullOperation.objects.filter(
+                pk=first, status=PullOperation.Status.QUEUED
+            ).update(status=PullOperation.Status.COMPLETE, completed=now):
                 continue  # another caller claimed this read
-            done += 1 + pulls.filter(status="Queued").update(status="Complete", completed=now)
+            done += 1 + pulls.filter(status=PullOperation.Status.QUEUED).update(
+                status=PullOperation.Status.COMPLETE, completed=now
+            )
             report_read(company or pulls.first().company, list(pulls.order_by("pk")))
     return done
 
@@ -340,8 +453,6 @@ def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=
     earliest of them, so "modified since" holds for every one); `recordsModified` says
     whether the ledger changed since that data type's own previous fetch.
     """
-    from . import engine
-
     read_ids = {pull.read_id for pull in pulls}
     summaries = []
     previous_fetches = []
@@ -353,7 +464,7 @@ def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=
                 company=company,
                 connection_id=pull.connection_id,
                 data_type=pull.data_type,
-                status="Complete",
+                status=PullOperation.Status.COMPLETE,
             )
             .exclude(read_id__in=read_ids)
             .order_by("-completed")
@@ -377,12 +488,67 @@ def report_read(company: SandboxCompany, pulls: list[PullOperation], *, initial=
     modified_from = (
         None if not previous_fetches or None in previous_fetches else min(previous_fetches)
     )
-    engine.enqueue_webhook(
+    outbox.enqueue_webhook(
         "read.completed.initial" if initial else "read.completed",
         {
-            "referenceCompany": serializers.company_reference(company, public_base_url()),
+            "referenceCompany": serializers.company_reference(company, conf.public_base_url()),
             "modifiedFromDate": serializers.format_datetime(modified_from),
             "dataTypes": summaries,
         },
         company_id=company.id,
+    )
+
+
+# --- Push operations ------------------------------------------------------------------------
+
+
+def writable_connection(company: SandboxCompany, connection_id, data_type: str):
+    """The accounting connection a push operation writes through; it must be linked."""
+    conn = get_connection(company, connection_id)
+    if conn.source_type != SandboxConnection.SourceType.ACCOUNTING:
+        raise ApiError(400, f"Data type {data_type} cannot be written to this connection.")
+    if conn.status != SandboxConnection.Status.LINKED:
+        raise ApiError(
+            400, f"Data connection {conn.id} is {conn.status}; link it before writing data."
+        )
+    return conn
+
+
+def require_updatable(conn: SandboxConnection, data_type: str, record_id: str, operation: str):
+    """An update needs the platform to support it and the record to exist."""
+    problem = support_error(get_platform(conn.platform_key), operation)
+    if problem is not None:
+        raise ApiError(400, problem[1])
+    if not LedgerRecord.objects.filter(
+        company_id=conn.company_id, data_type=data_type, record_id=record_id
+    ).exists():
+        raise ApiError(404, f"No {data_type[:-1]} with id {record_id} was found.")
+
+
+def create_push_operation(
+    conn: SandboxConnection,
+    data_type: str,
+    record: dict,
+    *,
+    record_id: str | None,
+    timeout_in_minutes: int | None,
+    force_update: bool,
+) -> PushOperation:
+    """A pending create (no record_id) or update, due after the sync delay.
+
+    The record is checked against the platform's rules when the operation runs, as Codat
+    does: a bad record gives a Failed operation with validation items, not a 400.
+    """
+    now = timezone.now()
+    return PushOperation.objects.create(
+        company_id=conn.company_id,
+        connection_id=conn.id,
+        data_type=data_type,
+        operation="Update" if record_id else "Create",
+        record={k: v for k, v in record.items() if k != "id"},
+        record_id=record_id or "",
+        timeout_in_minutes=timeout_in_minutes,
+        force_update=force_update,
+        requested=now,
+        due_at=now + conf.sync_delay(),
     )

@@ -4,7 +4,20 @@ plus the Link pages and the ledger viewer under their own sub-paths."""
 from django.urls import path, re_path
 
 from .http import endpoint
-from .views import api, ledger, link
+from .views import (
+    attachments,
+    base,
+    companies,
+    configuration,
+    connections,
+    ledger,
+    link,
+    manage_data,
+    push_operations,
+    records,
+    syncs,
+    transactions,
+)
 
 app_name = "codat_sandbox"
 
@@ -16,162 +29,171 @@ urlpatterns = [
     # Companies
     path(
         "companies",
-        endpoint(GET=api.list_companies, POST=api.create_company),
+        endpoint(GET=companies.list_companies, POST=companies.create_company),
         name="companies",
     ),
     path(
         C,
         endpoint(
-            GET=api.get_company,
-            PUT=api.replace_company,
-            PATCH=api.update_company,
-            DELETE=api.delete_company,
+            GET=companies.get_company,
+            PUT=companies.replace_company,
+            PATCH=companies.update_company,
+            DELETE=companies.delete_company,
         ),
         name="company",
     ),
     # Connections
     path(
         f"{C}/connections",
-        endpoint(GET=api.list_connections, POST=api.create_connection),
+        endpoint(GET=connections.list_connections, POST=connections.create_connection),
         name="connections",
     ),
     path(
         CONN,
-        endpoint(GET=api.get_connection, DELETE=api.delete_connection, PATCH=api.unlink_connection),
+        endpoint(
+            GET=connections.get_connection,
+            DELETE=connections.delete_connection,
+            PATCH=connections.unlink_connection,
+        ),
         name="connection",
     ),
     path(
         f"{C}/sync/expenses/connections/partnerExpense",
-        endpoint(POST=api.create_partner_expense_connection),
+        endpoint(POST=connections.create_partner_expense_connection),
         name="partner-expense-connection",
     ),
     # Company info, configuration, mapping options
-    path(f"{C}/data/info", endpoint(GET=api.get_company_info), name="company-info"),
+    path(f"{C}/data/info", endpoint(GET=companies.get_company_info), name="company-info"),
     path(
         f"{C}/sync/expenses/config",
-        endpoint(GET=api.get_company_configuration, POST=api.set_company_configuration),
+        endpoint(
+            GET=configuration.get_company_configuration,
+            POST=configuration.set_company_configuration,
+        ),
         name="configuration",
     ),
     path(
         f"{C}/sync/expenses/mappingOptions",
-        endpoint(GET=api.get_mapping_options),
+        endpoint(GET=configuration.get_mapping_options),
         name="mapping-options",
     ),
     # Sync status: the literal segments must come before {syncId}.
     path(
         f"{SYNCS}/lastSuccessful/status",
-        endpoint(GET=api.get_last_successful_sync),
+        endpoint(GET=syncs.get_last_successful_sync),
         name="sync-last-successful",
     ),
-    path(f"{SYNCS}/latest/status", endpoint(GET=api.get_latest_sync), name="sync-latest"),
-    path(f"{SYNCS}/list/status", endpoint(GET=api.list_syncs), name="sync-list"),
-    path(f"{SYNCS}/<str:sync_id>/status", endpoint(GET=api.get_sync_by_id), name="sync"),
+    path(f"{SYNCS}/latest/status", endpoint(GET=syncs.get_latest_sync), name="sync-latest"),
+    path(f"{SYNCS}/list/status", endpoint(GET=syncs.list_syncs), name="sync-list"),
+    path(f"{SYNCS}/<str:sync_id>/status", endpoint(GET=syncs.get_sync_by_id), name="sync"),
     path(
         f"{SYNCS}/<str:sync_id>/transactions",
-        endpoint(GET=api.list_sync_transactions),
+        endpoint(GET=syncs.list_sync_transactions),
         name="sync-transactions",
     ),
     path(
         f"{SYNCS}/<str:sync_id>/transactions/<str:transaction_id>",
-        endpoint(GET=api.get_sync_transaction),
+        endpoint(GET=syncs.get_sync_transaction),
         name="sync-transaction",
     ),
     path(
         f"{SYNCS}/<str:sync_id>/transactions/<str:transaction_id>/attachments",
-        endpoint(POST=api.upload_expense_attachment),
+        endpoint(POST=attachments.upload_expense_attachment),
         name="attachments",
     ),
     # Transactions
     path(
         f"{C}/sync/expenses/expense-transactions",
-        endpoint(POST=api.create_expense_transaction),
+        endpoint(POST=transactions.create_expense_transaction),
         name="expense-transactions",
     ),
     path(
         f"{C}/sync/expenses/expense-transactions/<str:transaction_id>",
-        endpoint(PUT=api.update_expense_transaction),
+        endpoint(PUT=transactions.update_expense_transaction),
         name="expense-transaction",
     ),
     path(
         f"{C}/sync/expenses/transfer-transactions/<str:transaction_id>",
-        endpoint(PUT=api.create_transfer_transaction),
+        endpoint(PUT=transactions.create_transfer_transaction),
         name="transfer-transaction",
     ),
     path(
         f"{C}/sync/expenses/adjustment-transactions",
-        endpoint(POST=api.create_adjustment_transaction),
+        endpoint(POST=transactions.create_adjustment_transaction),
         name="adjustment-transactions",
     ),
     path(
         f"{C}/sync/expenses/reimbursable-expense-transactions",
-        endpoint(POST=api.create_reimbursable_expense_transaction),
+        endpoint(POST=transactions.create_reimbursable_expense_transaction),
         name="reimbursable-transactions",
     ),
     path(
         f"{C}/sync/expenses/reimbursable-expense-transactions/<str:transaction_id>",
-        endpoint(PUT=api.update_reimbursable_expense_transaction),
+        endpoint(PUT=transactions.update_reimbursable_expense_transaction),
         name="reimbursable-transaction",
     ),
     # Manage data
-    path(f"{C}/data/all", endpoint(POST=api.refresh_all_data_types), name="refresh-all"),
-    path(f"{C}/dataStatus", endpoint(GET=api.get_data_status), name="data-status"),
+    path(f"{C}/data/all", endpoint(POST=manage_data.refresh_all_data_types), name="refresh-all"),
+    path(f"{C}/dataStatus", endpoint(GET=manage_data.get_data_status), name="data-status"),
     path(
         f"{C}/data/queue/<str:data_type>",
-        endpoint(POST=api.refresh_data_type),
+        endpoint(POST=manage_data.refresh_data_type),
         name="refresh-data-type",
     ),
-    path(f"{C}/data/history", endpoint(GET=api.list_pull_operations), name="pull-operations"),
+    path(
+        f"{C}/data/history", endpoint(GET=manage_data.list_pull_operations), name="pull-operations"
+    ),
     path(
         f"{C}/data/history/<str:dataset_id>",
-        endpoint(GET=api.get_pull_operation),
+        endpoint(GET=manage_data.get_pull_operation),
         name="pull-operation",
     ),
     # Push operations
-    path(f"{C}/push", endpoint(GET=api.list_push_operations), name="push-operations"),
+    path(f"{C}/push", endpoint(GET=push_operations.list_push_operations), name="push-operations"),
     path(
         f"{C}/push/<str:push_operation_key>",
-        endpoint(GET=api.get_push_operation),
+        endpoint(GET=push_operations.get_push_operation),
         name="push-operation",
     ),
     # Writes
-    path(f"{CONN}/push/accounts", endpoint(POST=api.create_account), name="push-accounts"),
+    path(f"{CONN}/push/accounts", endpoint(POST=records.create_account), name="push-accounts"),
     path(
         f"{CONN}/options/chartOfAccounts",
-        endpoint(GET=api.get_create_chart_of_accounts_model),
+        endpoint(GET=records.get_create_chart_of_accounts_model),
         name="options-accounts",
     ),
     path(
         f"{CONN}/push/bankAccounts",
-        endpoint(POST=api.create_bank_account),
+        endpoint(POST=records.create_bank_account),
         name="push-bank-accounts",
     ),
     path(
         f"{CONN}/options/bankAccounts",
-        endpoint(GET=api.get_create_bank_accounts_model),
+        endpoint(GET=records.get_create_bank_accounts_model),
         name="options-bank-accounts",
     ),
-    path(f"{C}/data/customers", endpoint(GET=api.list_customers), name="customers"),
+    path(f"{C}/data/customers", endpoint(GET=records.list_customers), name="customers"),
     path(
         f"{C}/data/customers/<str:customer_id>",
-        endpoint(GET=api.get_customer),
+        endpoint(GET=records.get_customer),
         name="customer",
     ),
-    path(f"{CONN}/push/customers", endpoint(POST=api.create_customer), name="push-customers"),
+    path(f"{CONN}/push/customers", endpoint(POST=records.create_customer), name="push-customers"),
     path(
         f"{CONN}/push/customers/<str:customer_id>",
-        endpoint(PUT=api.update_customer),
+        endpoint(PUT=records.update_customer),
         name="push-customer",
     ),
-    path(f"{C}/data/suppliers", endpoint(GET=api.list_suppliers), name="suppliers"),
+    path(f"{C}/data/suppliers", endpoint(GET=records.list_suppliers), name="suppliers"),
     path(
         f"{C}/data/suppliers/<str:supplier_id>",
-        endpoint(GET=api.get_supplier),
+        endpoint(GET=records.get_supplier),
         name="supplier",
     ),
-    path(f"{CONN}/push/suppliers", endpoint(POST=api.create_supplier), name="push-suppliers"),
+    path(f"{CONN}/push/suppliers", endpoint(POST=records.create_supplier), name="push-suppliers"),
     path(
         f"{CONN}/push/suppliers/<str:supplier_id>",
-        endpoint(PUT=api.update_supplier),
+        endpoint(PUT=records.update_supplier),
         name="push-supplier",
     ),
     # Link (what linkUrl and the company redirect point at)
@@ -195,7 +217,7 @@ urlpatterns = [
     # page. The HTML namespaces (Link, the ledger viewer) keep Django's own 404s.
     re_path(
         r"^(?!link/|ledger/).*$",
-        endpoint(**{method: api.unknown_path for method in api.ALL_METHODS}),
+        endpoint(**{method: base.unknown_path for method in base.ALL_METHODS}),
         name="unknown-path",
     ),
 ]

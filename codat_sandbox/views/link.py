@@ -5,7 +5,6 @@ placeholders filled in (docs: auth-flow/customize/set-up-redirects)."""
 import re
 from urllib.parse import quote, urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +12,7 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_http_methods
 
-from .. import services
+from .. import conf, services
 from ..forms import LinkDecisionForm, PlatformChoiceForm
 from ..models import SandboxCompany, SandboxConnection
 
@@ -28,11 +27,7 @@ def redirect_url(conn: SandboxConnection, status_code: int, custom: dict[str, st
     Reserved names come from the connection; any other name is a custom placeholder filled
     from the Link URL's query string, and one that is missing becomes an empty string.
     """
-    template = getattr(
-        settings,
-        "CODAT_SANDBOX_REDIRECT_URL",
-        "http://127.0.0.1:8000/link/return/?companyId={companyId}&statusCode={statusCode}",
-    )
+    template = conf.redirect_url_template()
     reserved = {
         "clientId": "00000000-0000-0000-0000-000000000000",
         "companyId": str(conn.company_id),
@@ -57,7 +52,7 @@ def redirect_url(conn: SandboxConnection, status_code: int, custom: dict[str, st
 
 
 def _redirect_origin() -> str:
-    parts = urlsplit(getattr(settings, "CODAT_SANDBOX_REDIRECT_URL", ""))
+    parts = urlsplit(conf.redirect_url_template())
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
@@ -65,7 +60,7 @@ def _redirect_origin() -> str:
 # Approve/Cancel must be allowed to land on the partner's redirect origin even when that is not
 # this host (say the portal is opened as localhost and the redirect names 127.0.0.1).
 LINK_CSP = {
-    **getattr(settings, "SECURE_CSP", {}),
+    **conf.portal_csp(),
     "form-action": [CSP.SELF, *filter(None, [_redirect_origin()])],
 }
 

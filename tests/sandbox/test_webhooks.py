@@ -8,7 +8,7 @@ import respx
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from codat_sandbox import engine, jsonutil
+from codat_sandbox import engine, jsonutil, outbox
 from codat_sandbox.models import LedgerRecord, WebhookMessage
 
 from .conftest import expense, link_company
@@ -68,22 +68,22 @@ def test_a_failed_sync_sends_unsuccessful(api):
 
 @pytest.mark.django_db(transaction=True)
 def test_delivery_is_signed_and_retried_with_the_same_id():
-    message = engine.enqueue_webhook("expenses.sync.successful", {"syncId": "x"})
+    message = outbox.enqueue_webhook("expenses.sync.successful", {"syncId": "x"})
     with respx.mock:
         route = respx.post(URL).mock(
             side_effect=[httpx.Response(500), httpx.ConnectError("down"), httpx.Response(204)]
         )
         now = timezone.now()
-        assert engine.deliver_due_webhooks(now) == 1
+        assert outbox.deliver_due_webhooks(now) == 1
         message.refresh_from_db()
         assert message.attempts == 1 and message.delivered_at is None
         assert message.last_error == "HTTP 500"
         assert message.next_attempt_at == now + datetime.timedelta(seconds=5)
-        assert engine.deliver_due_webhooks(now) == 0  # not due yet
-        engine.deliver_due_webhooks(now + datetime.timedelta(seconds=5))
+        assert outbox.deliver_due_webhooks(now) == 0  # not due yet
+        outbox.deliver_due_webhooks(now + datetime.timedelta(seconds=5))
         message.refresh_from_db()
         assert message.attempts == 2 and "ConnectError" in message.last_error
-        engine.deliver_due_webhooks(now + datetime.timedelta(seconds=40))
+        outbox.deliver_due_webhooks(now + datetime.timedelta(seconds=40))
         message.refresh_from_db()
         assert message.delivered_at is not None and message.attempts == 3
 
@@ -96,12 +96,12 @@ def test_delivery_is_signed_and_retried_with_the_same_id():
 
 @pytest.mark.django_db(transaction=True)
 def test_delivery_gives_up_after_the_schedule():
-    message = engine.enqueue_webhook("connection.deleted", {})
+    message = outbox.enqueue_webhook("connection.deleted", {})
     with respx.mock:
         respx.post(URL).mock(return_value=httpx.Response(503))
         later = timezone.now()
         for _ in range(5):
-            engine.deliver_due_webhooks(later)
+            outbox.deliver_due_webhooks(later)
             later += datetime.timedelta(minutes=10)
     message.refresh_from_db()
     assert message.attempts == 3 and message.next_attempt_at is None
@@ -110,17 +110,17 @@ def test_delivery_gives_up_after_the_schedule():
 
 @pytest.mark.django_db
 def test_no_delivery_inside_a_transaction():
-    engine.enqueue_webhook("connection.deleted", {})
+    outbox.enqueue_webhook("connection.deleted", {})
     with respx.mock(assert_all_called=False) as mock:
         route = mock.post(URL)
-        assert engine.deliver_due_webhooks() == 0
+        assert outbox.deliver_due_webhooks() == 0
         assert not route.called
 
 
 @pytest.mark.django_db
 def test_no_url_means_no_messages(settings):
     settings.CODAT_SANDBOX_WEBHOOK_URL = ""
-    assert engine.enqueue_webhook("connection.deleted", {}) is None
+    assert outbox.enqueue_webhook("connection.deleted", {}) is None
     assert not WebhookMessage.objects.exists()
 
 

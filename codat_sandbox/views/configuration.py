@@ -1,0 +1,26 @@
+"""Configuration and Mapping options."""
+
+from .. import schemas, services
+from ..errors import EXPENSE_SERVICE
+from ..http import json_response, validated_body
+
+
+def get_company_configuration(request, company_id):
+    company = services.get_company(company_id)
+    config = company.expense_config or {}
+    return json_response(
+        {
+            name: {"id": (config.get(name) or {}).get("id")}
+            for name in ("bankAccount", "supplier", "customer")
+        }
+    )
+
+
+def set_company_configuration(request, company_id):
+    company = services.get_company(company_id)
+    body = validated_body(request, schemas.COMPANY_CONFIGURATION, service=EXPENSE_SERVICE)
+    return json_response(services.set_configuration(company, body))
+
+
+def get_mapping_options(request, company_id):
+    return json_response(services.mapping_options(services.get_company(company_id)))
