@@ -1,16 +1,17 @@
 """The gateway's bookkeeping: 413 for oversized bodies, slots freed by a dead process, the
 number of queries a read costs, and writers that queue on SQLite instead of failing."""
 
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from codat_sandbox import engine, limits, locks
+from codat_sandbox import engine, locks
 
 from .conftest import AUTH, PREFIX, create_company, expense, link_company
 
@@ -52,29 +53,34 @@ def test_an_upload_over_5_mb_still_reaches_the_platform_rules(api, client):
     assert upload(11 * MB).status_code == 400  # over Xero's limit: the platform's answer
 
 
-def _hold_slot_then_wait(state_dir, company_id, ready):
-    from django.conf import settings
-
-    settings.CODAT_SANDBOX_STATE_DIR = state_dir
-    assert limits.enter_company(company_id) is not None
-    ready.set()
-    signal.pause()  # in flight until killed
+# Another process serving a request for the company: it holds a slot until it is killed.
+HOLD_A_SLOT = """
+import signal, sys
+from pathlib import Path
+from codat_sandbox import locks
+assert locks.take_slot(Path(sys.argv[1]), 1) is not None
+print("holding", flush=True)
+signal.pause()
+"""
 
 
 def test_a_request_killed_mid_flight_does_not_hold_the_company(api, settings):
     settings.CODAT_SANDBOX_CONCURRENCY = 1
     company = create_company(api)
-    ready = multiprocessing.get_context("fork").Event()
-    child = multiprocessing.get_context("fork").Process(
-        target=_hold_slot_then_wait, args=(locks.state_dir(), company["id"], ready)
+    slots = locks.state_dir() / "companies" / company["id"]
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_SLOT, str(slots)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=settings.BASE_DIR,
     )
-    child.start()
     try:
-        assert ready.wait(10)
+        assert child.stdout.readline().strip() == "holding"
         assert api.get(f"/companies/{company['id']}").status_code == 429
     finally:
         os.kill(child.pid, signal.SIGKILL)
-        child.join()
+        child.wait()
+        child.stdout.close()
     assert api.get(f"/companies/{company['id']}").status_code == 200
 
 
