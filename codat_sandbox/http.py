@@ -13,6 +13,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import reverse
@@ -56,11 +57,21 @@ def no_content(status: int = 204) -> HttpResponse:
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
+# Reads run in autocommit; writes in one transaction. On SQLite the settings make every atomic()
+# BEGIN IMMEDIATE, so writers queue for the write lock (busy timeout) instead of failing when a
+# deferred transaction tries to upgrade, while reads never wait for it. A GET that moves syncs on
+# (reading a sync's status) commits each step in the engine's own transactions.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+TOO_LARGE = "The request body is too large."
+
+
 def endpoint(**handlers):
     """Build a view for one API path from one handler per HTTP method.
 
-    Handlers take (request, **url kwargs) and return an HttpResponse; they run inside a
-    database transaction, so an ApiError raised half-way leaves nothing behind.
+    Handlers take (request, **url kwargs) and return an HttpResponse. Handlers for methods that
+    change things run inside a database transaction, so an ApiError raised half-way leaves
+    nothing behind.
     """
 
     @csrf_exempt
@@ -77,58 +88,45 @@ def _serve(request, handlers, kwargs):
     now = timezone.now()
     company_id = _uuid_or_none(kwargs.get("company_id"))
     rate_headers = limits.rate_headers(limits.current_usage(now), now)
-    marker = None
-    idempotency_key = None
+    slot = None
+    claim = None
     try:
         handler = handlers.get(request.method)
         if handler is None:
             raise ApiError(405, headers={"Allow": ", ".join(sorted(handlers))})
         if not authorized(request):
             raise ApiError(401)
-        wants_idempotency = request.method in ("POST", "PATCH") and bool(
-            request.headers.get("Idempotency-Key")
-        )
-        if wants_idempotency and (
-            len(request.headers["Idempotency-Key"]) > MAX_IDEMPOTENCY_KEY_LENGTH
-        ):
-            raise invalid(
-                [
-                    {
-                        "itemId": "Idempotency-Key",
-                        "message": "The Idempotency-Key header must be at most "
-                        f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
-                        "validatorName": "LengthValidator",
-                    }
-                ]
-            )
-        # The in-flight marker and the idempotency claim come before injected latency, so a
+        idempotency_key = _idempotency_key(request)
+        faults = limits.faults_for(company_id)
+        # The concurrency slot and the idempotency claim come before injected latency, so a
         # slow request counts toward the company's concurrency limit and a retry with the same
         # key sees it in flight (409) for as long as it is slow, as on Codat.
         if company_id is not None:
-            marker = limits.enter_company(company_id, now)
-            if marker is None:
+            slot = limits.enter_company(company_id)
+            if slot is None:
                 raise limits.too_many(1, rate_headers)
         stored = None
-        if wants_idempotency:
-            idempotency_key = request.headers["Idempotency-Key"]
-            stored = limits.claim_idempotency_key(
-                idempotency_key, limits.request_fingerprint(request), now
+        if idempotency_key is not None:
+            stored, claim = limits.claim_idempotency_key(
+                idempotency_key,
+                limits.request_fingerprint(request),
+                now,
+                limits.injected_delay(faults),
             )
-            if stored is not None:
-                idempotency_key = None  # replaying; this request owns nothing
         try:
-            limits.inject_faults(limits.faults_for(company_id), rate_headers, now)
+            limits.inject_faults(faults, rate_headers, now)
         except ApiError:
             # An injected 5xx/429 stands for the gateway failing before the operation ran: it
             # is never kept for the key, so the client's retry with that key runs for real.
-            if idempotency_key is not None:
-                limits.release_idempotency_key(idempotency_key)
-                idempotency_key = None
+            if claim is not None:
+                limits.release_idempotency_key(claim)
+                claim = None
             raise
         used = limits.count_request(now)
         rate_headers = limits.rate_headers(used, now)
         # The first request of a new UTC day may be what notices yesterday's quota is back.
-        engine.enqueue_rate_limit_reset(now)
+        if limits.first_request_today(now):
+            engine.enqueue_rate_limit_reset(now)
         if used > limits.daily_quota():
             if used == limits.daily_quota() + 1:
                 engine.enqueue_rate_limit_reached(now)
@@ -138,18 +136,43 @@ def _serve(request, handlers, kwargs):
             for name, value in stored.headers.items():
                 response[name] = value
             return _finish(response, rate_headers, correlation_id)
-        with transaction.atomic():
+        if request.method in READ_METHODS:
             response = handler(request, **kwargs)
+        else:
+            with transaction.atomic():
+                response = handler(request, **kwargs)
     except ApiError as exc:
         response = error_response(exc, correlation_id)
+    except RequestDataTooBig:
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE when it is first read.
+        response = error_response(ApiError(413, TOO_LARGE), correlation_id)
     except Exception:
         logger.exception("Sandbox API error (correlationId %s)", correlation_id)
         response = error_response(ApiError(500), correlation_id)
     finally:
-        limits.leave_company(marker)
-    if idempotency_key is not None:
-        limits.store_idempotent_response(idempotency_key, response)
+        limits.leave_company(slot)
+    if claim is not None:
+        limits.store_idempotent_response(claim, response)
     return _finish(response, rate_headers, correlation_id)
+
+
+def _idempotency_key(request) -> str | None:
+    """The Idempotency-Key this request wants honoured: POST and PATCH only, as on Codat."""
+    key = request.headers.get("Idempotency-Key")
+    if request.method not in ("POST", "PATCH") or not key:
+        return None
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise invalid(
+            [
+                {
+                    "itemId": "Idempotency-Key",
+                    "message": "The Idempotency-Key header must be at most "
+                    f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+                    "validatorName": "LengthValidator",
+                }
+            ]
+        )
+    return key
 
 
 def _uuid_or_none(value):

@@ -1,12 +1,16 @@
 """The sandbox's own tables. Nothing here is shared with the portal; names carry a Sandbox prefix
 so the admin and the database never confuse them with the portal's Company or Connection."""
 
+import datetime
 import uuid
 
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
+from . import locks
 from .jsonutil import CodatJSONEncoder, DecimalJSONDecoder
 
 
@@ -283,12 +287,30 @@ class PullOperation(models.Model):
         return f"{self.data_type} ({self.status})"
 
 
+# How long a request may run before its in-flight claim on an Idempotency-Key is taken to belong
+# to a dead process: 30 s (gunicorn's worker timeout and the portal's client timeout; no client
+# still waits after that) plus a few seconds' grace. Injected latency is added on top per request.
+MAX_REQUEST_DURATION = datetime.timedelta(seconds=30)
+IN_FLIGHT_LEASE = MAX_REQUEST_DURATION + datetime.timedelta(seconds=5)
+
+
+def _in_flight_lease():
+    return timezone.now() + IN_FLIGHT_LEASE
+
+
 class IdempotencyRecord(models.Model):
-    """The first response to an Idempotency-Key, replayed for 90 minutes (Codat's window)."""
+    """The first response to an Idempotency-Key, replayed for 90 minutes (Codat's window).
+
+    While the first request runs the row is in flight, owned by that request's token until
+    `lease_expires_at`; a claim whose lease ran out belongs to a request that died, so the next
+    request with the key takes it over instead of answering 409 for the key's lifetime.
+    """
 
     key = models.CharField(max_length=255, unique=True)
     request_hash = models.CharField(max_length=64)
     in_flight = models.BooleanField(default=True)
+    owner = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(default=_in_flight_lease)
     status_code = models.IntegerField(null=True, blank=True)
     headers = JSON(default=dict)
     body = models.BinaryField(default=b"")
@@ -300,7 +322,11 @@ class IdempotencyRecord(models.Model):
 
 
 class RateUsage(models.Model):
-    """Requests counted per UTC day: Codat's quota resets at 00:00 UTC."""
+    """Requests counted per UTC day: Codat's quota resets at 00:00 UTC.
+
+    The gateway counts in a file (see limits.count_request) and copies the count here at most
+    about once a second per process, so `count` can trail the live figure by that much.
+    """
 
     day = models.DateField(unique=True)
     count = models.IntegerField(default=0)
@@ -311,19 +337,6 @@ class RateUsage(models.Model):
 
     def __str__(self):
         return f"{self.day}: {self.count}"
-
-
-class InFlightRequest(models.Model):
-    """One row per API request being served for a company, for the concurrency limit."""
-
-    company_id = models.UUIDField()
-    started = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["company_id", "started"], name="sandbox_inflight")]
-
-    def __str__(self):
-        return f"{self.company_id} since {self.started}"
 
 
 class WebhookMessage(models.Model):
@@ -431,3 +444,17 @@ class FaultSettings(models.Model):
             or self.quota_exhausted
             or self.long_running_syncs
         )
+
+
+def faults_version_counter() -> locks.Counter:
+    """Bumped on every FaultSettings change; each process reloads its cached rows on a new value."""
+    return locks.counter(locks.state_dir() / "faults-version")
+
+
+@receiver(post_save, sender=FaultSettings)
+@receiver(post_delete, sender=FaultSettings)
+def _fault_settings_changed(sender, **kwargs):
+    # Now, for this process (and tests, whose transactions never commit), and again once the
+    # change is committed, so a process that reloaded in between does not keep the old rows.
+    faults_version_counter().add()
+    transaction.on_commit(faults_version_counter().add)

@@ -284,32 +284,40 @@ def _active(record: dict) -> bool:
     )
 
 
+MAPPING_ACCOUNT_TYPES = frozenset({"Asset", "Liability", "Income", "Expense", "Equity"})
+
+
 def mapping_options(company: SandboxCompany) -> dict:
     """Accounts, tracking categories and tax rates usable in transactions (active ones)."""
     conn = company.accounting_connection()
-    accounts = []
-    for record in records(company, "chartOfAccounts"):
-        if not _active(record) or record.get("type") not in (
-            "Asset",
-            "Liability",
-            "Income",
-            "Expense",
-            "Equity",
-        ):
-            continue
-        accounts.append(
-            {
-                "id": record["id"],
-                "nominalCode": record.get("nominalCode"),
-                "name": record.get("name") or "",
-                "currency": record.get("currency") or "",
-                "accountType": record["type"],
-                "fullyQualifiedCategory": record.get("fullyQualifiedCategory") or "",
-                "isBankAccount": bool(record.get("isBankAccount")),
-                "validTransactionTypes": list(record.get("validTransactionTypes") or []),
-                "validFor": list(record.get("validFor") or []),
-            }
-        )
+    # One query for the three data types, reading only the JSON: no model instances.
+    by_type: dict[str, list[dict]] = {
+        "chartOfAccounts": [],
+        "taxRates": [],
+        "trackingCategories": [],
+    }
+    for data_type, record in (
+        LedgerRecord.objects.filter(company=company, data_type__in=by_type)
+        .order_by("created", "id")
+        .values_list("data_type", "data")
+    ):
+        if _active(record):
+            by_type[data_type].append(record)
+    accounts = [
+        {
+            "id": record["id"],
+            "nominalCode": record.get("nominalCode"),
+            "name": record.get("name") or "",
+            "currency": record.get("currency") or "",
+            "accountType": record["type"],
+            "fullyQualifiedCategory": record.get("fullyQualifiedCategory") or "",
+            "isBankAccount": bool(record.get("isBankAccount")),
+            "validTransactionTypes": list(record.get("validTransactionTypes") or []),
+            "validFor": list(record.get("validFor") or []),
+        }
+        for record in by_type["chartOfAccounts"]
+        if record.get("type") in MAPPING_ACCOUNT_TYPES
+    ]
     tax_rates = [
         {
             "id": record["id"],
@@ -319,8 +327,7 @@ def mapping_options(company: SandboxCompany) -> dict:
             "totalTaxRate": record.get("totalTaxRate", 0),
             "validTransactionTypes": list(record.get("validTransactionTypes") or []),
         }
-        for record in records(company, "taxRates")
-        if _active(record)
+        for record in by_type["taxRates"]
     ]
     tracking = [
         {
@@ -329,8 +336,7 @@ def mapping_options(company: SandboxCompany) -> dict:
             "hasChildren": bool(record.get("hasChildren")),
             "parentId": record.get("parentId"),
         }
-        for record in records(company, "trackingCategories")
-        if _active(record)
+        for record in by_type["trackingCategories"]
     ]
     return {
         "expenseProvider": PARTNER_EXPENSE_NAME if conn is not None else None,

@@ -12,6 +12,10 @@ requests/s, latency percentiles and error counts by status.
     # migrate it, run the benchmark, stop the server
     .venv/bin/python scripts/bench_sandbox.py --serve --writes
 
+    # wrk at concurrency 8 against gunicorn with DJANGO_DEBUG=false: /healthz/ (the floor),
+    # get company and mapping options, each for 10 s, with ratios to the floor
+    .venv/bin/python scripts/bench_sandbox.py --serve --production --wrk 10
+
 Only loopback addresses are accepted, and both the request count and the run time are bounded.
 """
 
@@ -23,6 +27,7 @@ import contextlib
 import html.parser
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import socket
@@ -45,6 +50,8 @@ DEFAULT_KEY = "sandbox-dev-key"
 MAX_REQUESTS = 100_000
 MAX_CONCURRENCY = 64
 MAX_SECONDS = 600
+# A throwaway Standard Webhooks secret (32 random-looking bytes) for --production runs.
+BENCH_WEBHOOK_SECRET = "whsec_YmVuY2gtc2FuZGJveC13ZWJob29rLXNlY3JldC0zMmI="
 
 
 # --- safety -------------------------------------------------------------------------------------
@@ -88,6 +95,21 @@ def served_sandbox(args):
             "LOG_LEVEL": "WARNING",
         }
     )
+    if args.production:
+        # What a production process would run with; every secret is explicit and throwaway.
+        secret = uuid.uuid4().hex
+        env.update(
+            {
+                "DJANGO_DEBUG": "false",
+                "DJANGO_SECRET_KEY": secret * 2,
+                "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+                "DJANGO_SECURE_SSL_REDIRECT": "false",
+                "CODAT_API_KEY": args.api_key,
+                "CODAT_SANDBOX_API_KEYS": args.api_key,
+                "CODAT_WEBHOOK_SECRET": BENCH_WEBHOOK_SECRET,
+                "CODAT_SANDBOX_WEBHOOK_SECRET": BENCH_WEBHOOK_SECRET,
+            }
+        )
     python = sys.executable
     subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
         [python, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -196,7 +218,12 @@ def approve_link(link_url: str) -> None:
                     if name:
                         data[name] = value
                     target = urljoin(str(page.url), form["action"] or str(page.url))
-                    response = browser.post(target, data=data, headers={"Referer": str(page.url)})
+                    # With DJANGO_DEBUG=false the CSRF cookie is Secure, which httpx keeps
+                    # to itself over plain http; a browser on localhost would send it back.
+                    cookie = "; ".join(f"{k}={v}" for k, v in page.cookies.items())
+                    response = browser.post(
+                        target, data=data, headers={"Referer": str(page.url), "Cookie": cookie}
+                    )
                     if response.status_code >= 400:
                         raise RuntimeError(f"Link approve answered {response.status_code}")
                     return
@@ -319,6 +346,37 @@ def run_load(api_url: str, headers: dict, info: dict, args) -> dict:
     return {"results": results, "wall": wall, "mix": [m[0] for m in mix]}
 
 
+def run_wrk(api_url: str, headers: dict, info: dict, args) -> int:
+    """Each URL in turn under wrk; requests/s and the ratio to /healthz/ (the floor: a JSON
+    view doing one SELECT 1 and one cache read) measured in the same run."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install -y wrk)")
+    root = api_url.removesuffix("/codat-sandbox")
+    company = f"{api_url}/companies/{info['company_id']}"
+    targets = [("trivial view /healthz/", f"{root}/healthz/"), ("get company", company)]
+    if info["linked"]:
+        targets.append(("mapping options", f"{company}/sync/expenses/mappingOptions"))
+    floor = None
+    failed = False
+    for label, url in targets:
+        command = ["wrk", "-t", "2", "-c", str(args.concurrency), "-d", f"{args.wrk}s"]
+        command += ["-H", f"Authorization: {headers['Authorization']}", url]
+        print("$ " + " ".join(command).replace(headers["Authorization"], "Basic …"))
+        output = subprocess.run(  # noqa: S603 (fixed argv, no shell)
+            command, capture_output=True, text=True, check=True
+        ).stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        errors = re.search(r"Socket errors: .*", output)
+        floor = floor or rate
+        print(
+            f"  {label:<24} {rate:9.1f} req/s  ratio to the floor {rate / floor:.2f}"
+            f"  non-2xx: {bad.group(1) if bad else 0}" + (f"  {errors.group(0)}" if errors else "")
+        )
+        failed = failed or bool(bad) or bool(errors)
+    return 1 if failed else 0
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -378,6 +436,12 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (--serve)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--quota", type=int, default=10_000_000, help="CODAT_SANDBOX_DAILY_QUOTA")
+    parser.add_argument(
+        "--production", action="store_true", help="serve with DJANGO_DEBUG=false (--serve)"
+    )
+    parser.add_argument(
+        "--wrk", type=int, metavar="SECONDS", help="measure each read endpoint with wrk instead"
+    )
     args = parser.parse_args(argv)
 
     if not 1 <= args.requests <= MAX_REQUESTS:
@@ -399,6 +463,8 @@ def main(argv=None) -> int:
             except httpx.HTTPStatusError as exc:
                 sys.exit(f"setting up the benchmark company failed: {exc}")
         print(f"company {info['company_id']} (linked: {info['linked']})")
+        if args.wrk:
+            return run_wrk(api_url, headers, info, args)
         outcome = run_load(api_url, headers, info, args)
         return report(outcome, args)
 

@@ -13,3 +13,9 @@ def _no_sandbox_background_thread(settings):
     # where they need deliveries; a daemon thread writing the database behind a test's back
     # would only add races (and a second connection to SQLite's shared in-memory test database).
     settings.CODAT_SANDBOX_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_state_in_tmp(settings, tmp_path):
+    # The sandbox gateway's counters and slot files live on disk; each test starts with none.
+    settings.CODAT_SANDBOX_STATE_DIR = tmp_path / "codat-sandbox"

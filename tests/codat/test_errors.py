@@ -403,3 +403,12 @@ def test_errors_survive_pickling(client, codat):
     assert type(restored) is CodatRateLimitedError
     assert restored.retry_after == 7
     assert str(restored) == str(caught.value)
+
+
+def test_413_payload_too_large_is_permanent(client, codat):
+    codat.post(EXPENSES_PATH).respond(413, json=error_body(413, "The request body is too large."))
+
+    with pytest.raises(CodatRequestError) as caught:
+        client.create_expense_transactions(COMPANY_ID, [EXPENSE])
+
+    assert caught.value.status_code == 413 and not caught.value.retryable

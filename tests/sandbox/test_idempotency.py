@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from codat_sandbox import limits
 from codat_sandbox.models import IdempotencyRecord, SandboxCompany
 
 pytestmark = pytest.mark.django_db
@@ -94,11 +95,12 @@ def test_injected_quota_exhaustion_is_never_kept_for_the_key(api):
     assert api.post("/companies", {"name": "Later"}, headers=KEY).status_code == 200
 
 
-def test_a_slow_request_holds_its_key_and_company_slot_while_it_sleeps(api, monkeypatch):
+def test_a_slow_request_holds_its_key_and_company_slot_while_it_sleeps(api, monkeypatch, settings):
     """Injected latency runs after the in-flight marker and the key claim, so while the request
     is slow a retry with its key is a 409 and it counts toward the concurrency limit."""
-    from codat_sandbox.models import FaultSettings, InFlightRequest
+    from codat_sandbox.models import FaultSettings
 
+    settings.CODAT_SANDBOX_CONCURRENCY = 1
     company = api.post("/companies", {"name": "Slow Co"}).json()
     FaultSettings.objects.create(company_id=company["id"], latency_ms=5000)
     seen = []
@@ -107,7 +109,7 @@ def test_a_slow_request_holds_its_key_and_company_slot_while_it_sleeps(api, monk
         seen.append(
             (
                 seconds,
-                InFlightRequest.objects.filter(company_id=company["id"]).count(),
+                limits.enter_company(company["id"]),  # None: the slow request holds the slot
                 list(IdempotencyRecord.objects.values_list("key", "in_flight")),
             )
         )
@@ -115,9 +117,11 @@ def test_a_slow_request_holds_its_key_and_company_slot_while_it_sleeps(api, monk
     monkeypatch.setattr("codat_sandbox.limits.time.sleep", sleep)
     response = api.patch(f"/companies/{company['id']}", {"description": "slowly"}, headers=KEY)
     assert response.status_code == 200
-    assert seen == [(5, 1, [(KEY["Idempotency-Key"], True)])]
+    assert seen == [(5, None, [(KEY["Idempotency-Key"], True)])]
     # Once answered, the slot is free and the key holds the answer.
-    assert not InFlightRequest.objects.exists()
+    slot = limits.enter_company(company["id"])
+    assert slot is not None
+    limits.leave_company(slot)
     assert IdempotencyRecord.objects.get().in_flight is False
 
 

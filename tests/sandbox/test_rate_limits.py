@@ -5,8 +5,8 @@ import datetime
 import pytest
 import time_machine
 
-from codat_sandbox import engine, jsonutil
-from codat_sandbox.models import FaultSettings, InFlightRequest, WebhookMessage
+from codat_sandbox import engine, jsonutil, limits
+from codat_sandbox.models import FaultSettings, WebhookMessage
 
 from .conftest import create_company
 
@@ -100,13 +100,15 @@ def test_the_per_company_concurrency_limit(api, settings):
     company = create_company(api)
     path = f"/companies/{company['id']}"
     assert api.get(path).status_code == 200
-    InFlightRequest.objects.create(company_id=company["id"])
-    InFlightRequest.objects.create(company_id=company["id"])
+    held = [limits.enter_company(company["id"]) for _ in range(2)]  # two requests in flight
     limited = api.get(path)
     assert limited.status_code == 429 and limited["Retry-After"] == "1"
-    # Other companies are not affected, and markers are removed after each request.
+    # Other companies are not affected, and slots are given back after each request.
     assert api.get("/companies").status_code == 200
-    assert InFlightRequest.objects.count() == 2
+    assert limits.enter_company(company["id"]) is None
+    for slot in held:
+        limits.leave_company(slot)
+    assert api.get(path).status_code == 200
 
 
 def test_fault_injection_quota_exhaustion_is_per_company(api):
