@@ -225,13 +225,7 @@ def get_company_info(request, company_id):
 
 def get_company_configuration(request, company_id):
     company = _company(company_id)
-    config = company.expense_config or {}
-    return json_response(
-        {
-            name: {"id": (config.get(name) or {}).get("id")}
-            for name in ("bankAccount", "supplier", "customer")
-        }
-    )
+    return json_response(serializers.company_configuration(company.expense_config))
 
 
 def set_company_configuration(request, company_id):
