@@ -68,6 +68,17 @@ def connection(conn: SandboxConnection, base_url: str) -> dict:
     return data
 
 
+def company_configuration(config: dict | None) -> dict:
+    """The three objects are required, their ids are typed as strings: a default that was never
+    set is an empty object, not `{"id": null}`."""
+    config = config or {}
+    response = {}
+    for name in ("bankAccount", "supplier", "customer"):
+        record_id = (config.get(name) or {}).get("id")
+        response[name] = {} if record_id is None else {"id": record_id}
+    return response
+
+
 def sync_status(sync: SandboxSync) -> dict:
     return {
         "companyId": str(sync.company_id),

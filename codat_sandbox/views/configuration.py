@@ -1,19 +1,13 @@
 """Configuration and Mapping options."""
 
-from .. import schemas, services
+from .. import schemas, serializers, services
 from ..errors import EXPENSE_SERVICE
 from ..http import json_response, validated_body
 
 
 def get_company_configuration(request, company_id):
     company = services.get_company(company_id)
-    config = company.expense_config or {}
-    return json_response(
-        {
-            name: {"id": (config.get(name) or {}).get("id")}
-            for name in ("bankAccount", "supplier", "customer")
-        }
-    )
+    return json_response(serializers.company_configuration(company.expense_config))
 
 
 def set_company_configuration(request, company_id):

@@ -127,11 +127,7 @@ def test_configuration_round_trip_and_reference_check(api, client):
     company, _conn, path = _pending(api)
     cid = company["id"]
     empty = api.get(f"/companies/{cid}/sync/expenses/config").json()
-    assert empty == {
-        "bankAccount": {"id": None},
-        "supplier": {"id": None},
-        "customer": {"id": None},
-    }
+    assert empty == {"bankAccount": {}, "supplier": {}, "customer": {}}
     client.post(path, {"decision": "approve"})
     suppliers = api.get(f"/companies/{cid}/data/suppliers").json()["results"]
     customers = api.get(f"/companies/{cid}/data/customers").json()["results"]

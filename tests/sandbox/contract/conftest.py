@@ -13,6 +13,12 @@ Coverage is kept honest in two halves:
   (it records the operationId of every request the SDK actually made);
 * `test_operation_coverage.py` reads the operationIds from the spec and fails when one of them is
   declared by no collected test.
+
+And every response an SDK client receives is validated against the JSON Schema the spec declares for
+its operation and status code (`response_schemas.py`); a test that saw a non-conforming body fails
+even if the SDK's looser models accepted it. That check reads Codat's spec from the shared folder
+beside the checkout (CI has it) and is off, with `test_response_schemas.py` skipped to say so, where
+the folder is absent.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from codat_sync_for_expenses import CodatSyncExpenses
 from codat_sync_for_expenses.models import shared
 from codat_sync_for_expenses.utils import RetryConfig
 
-from .helpers import AUTH_HEADER, LinkedCompany, link_company
+from .helpers import AUTH_HEADER, SHARED_SPEC_PATH, LinkedCompany, link_company
+from .response_schemas import ResponseContract, Violation
 
 # --- markers and coverage bookkeeping -------------------------------------------------------------
 
@@ -81,6 +88,41 @@ def _declared_operations_were_sent(request, call_log):
         )
 
 
+# --- response schemas -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def response_contract() -> ResponseContract | None:
+    if not SHARED_SPEC_PATH.exists():
+        return None
+    return ResponseContract.from_file(SHARED_SPEC_PATH)
+
+
+class ResponseLog:
+    """Spec violations in the responses the SDK clients of one test received."""
+
+    def __init__(self):
+        self.checked = 0
+        self.violations: list[Violation] = []
+
+
+@pytest.fixture
+def response_log() -> ResponseLog:
+    return ResponseLog()
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_the_spec(request, response_log):
+    yield
+    report = getattr(request.node, "contract_rep_call", None)
+    if response_log.violations and report is not None and report.passed:
+        listing = "\n".join(f"  {v}" for v in response_log.violations)
+        pytest.fail(
+            f"{request.node.nodeid} received responses that break Codat's spec:\n{listing}",
+            pytrace=False,
+        )
+
+
 # --- SDK clients ----------------------------------------------------------------------------------
 
 
@@ -108,11 +150,25 @@ def server_url(live_server) -> str:
 
 
 @pytest.fixture
-def make_sdk(server_url, call_log):
+def make_sdk(server_url, call_log, response_contract, response_log):
     clients: list[httpx.Client] = []
+    prefix = httpx.URL(server_url).path
+
+    def check_response(response: httpx.Response) -> None:
+        if response_contract is None:
+            return
+        response.read()
+        response_log.checked += 1
+        response_log.violations += response_contract.check(
+            response.request.method,
+            response.url.path.removeprefix(prefix),
+            response.status_code,
+            response.headers.get("content-type", ""),
+            response.content,
+        )
 
     def make(auth_header: str = AUTH_HEADER) -> CodatSyncExpenses:
-        client = httpx.Client(timeout=10)
+        client = httpx.Client(timeout=10, event_hooks={"response": [check_response]})
         clients.append(client)
         sdk = CodatSyncExpenses(
             security=shared.Security(auth_header=auth_header),
