@@ -62,15 +62,15 @@ def ensure_codat_company(company: Company) -> Company:
 
 
 def connect_accounting(company: Company, platform_key: str, *, actor=None) -> Connection:
-    """The company's pending accounting connection for `platform_key`, with its Link URL.
+    """The company's accounting connection for `platform_key`, with the Link URL to authorise it.
 
-    Asking again for the same platform hands back the same connection (a person pressing
-    "Connect" twice gets one Link URL). A pending connection to another platform is withdrawn
-    first: Codat allows one accounting connection per company.
+    Asking again for the same platform hands back the same connection: a person pressing
+    "Connect" twice gets one Link URL, and one who unlinked gets the old connection back to
+    authorise again (Codat keeps it). Codat allows one accounting connection per company, so
+    a connection to another platform that is not linked is removed at Codat first.
     """
-    current = company.connections.filter(
-        source_type=Connection.SourceType.ACCOUNTING, status__in=Connection.ACTIVE_STATUSES
-    ).first()
+    connections = company.connections.filter(source_type=Connection.SourceType.ACCOUNTING)
+    current = connections.filter(status__in=Connection.ACTIVE_STATUSES).first()
     if current is not None and current.status == Connection.Status.LINKED:
         raise ConnectError(
             f"{current.platform_name or current.platform_key} is already connected. "
@@ -81,9 +81,21 @@ def connect_accounting(company: Company, platform_key: str, *, actor=None) -> Co
 
     ensure_codat_company(company)
     codat_company_id = str(company.codat_company_id)
+    previous = (
+        None
+        if current is not None
+        else connections.order_by("-created_at", "-pk").first()  # unlinked or deauthorised
+    )
     with codat_client() as client:
+        if previous is not None and previous.platform_key == platform_key:
+            return _reconnect(client, codat_company_id, previous, actor=actor)
         if current is not None:
             _withdraw(client, codat_company_id, current, actor=actor)
+        elif previous is not None:
+            try:
+                client.delete_connection(codat_company_id, str(previous.codat_connection_id))
+            except CodatNotFoundError:
+                pass  # removed before
         created = client.create_connection(codat_company_id, platform_key)
     connection = Connection.objects.create(
         company=company,
@@ -100,6 +112,16 @@ def connect_accounting(company: Company, platform_key: str, *, actor=None) -> Co
         obj=connection,
         after=AuditEvent.snapshot(connection, ["platform_key", "status"]),
     )
+    return connection
+
+
+def _reconnect(client, codat_company_id: str, connection: Connection, *, actor) -> Connection:
+    # Link URLs expire, so the current one is read from Codat rather than reused.
+    remote = client.get_connection(codat_company_id, str(connection.codat_connection_id))
+    connection.link_url = remote.get("linkUrl") or connection.link_url
+    connection.status = Connection.Status(remote["status"])
+    connection.save(update_fields=["link_url", "status", "updated_at"])
+    AuditEvent.record(actor, "connection.reconnect", obj=connection)
     return connection
 
 
@@ -138,7 +160,7 @@ def record_link_outcome(
         actor,
         "connection.link" if status_code in LINK_APPROVED else "connection.link_failed",
         obj=connection,
-        label=f"{connection} (Link answered {status_code} {error_message})".replace(" )", ")"),
+        label=" ".join(filter(None, [f"{connection}: Link answered {status_code}", error_message])),
         before=before,
         after=AuditEvent.snapshot(connection, ["status"]),
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -29,7 +30,8 @@ class CachedRecord(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
     # The ledger's own id, as Codat reports it: an arbitrary string such as "35" or "23_Bills".
     codat_id = models.CharField(max_length=255)
-    raw = models.JSONField(default=dict, blank=True)
+    # Codat's record as read; its decimals are kept as strings, exactly as they came.
+    raw = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     last_refreshed_at = models.DateTimeField(default=timezone.now)
     # Set by the first refresh that no longer saw the record (deleted in the ledger, or, for
     # lists that only offer live records such as mapping options, archived there); cleared if
@@ -180,7 +182,7 @@ class CompanyInfo(models.Model):
     base_currency = models.CharField(max_length=3, blank=True)
     # Nothing dated on or before this can be written to the ledger; pre-flight checks it.
     ledger_lock_date = models.DateField(null=True, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     last_refreshed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
