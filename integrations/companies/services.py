@@ -9,7 +9,7 @@ trail here, the one place it happens.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import re
 import uuid
 
@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 
 from integrations.codat.errors import CodatNotFoundError
 from integrations.codat.factory import codat_client
+from integrations.ledger import services as ledger
 
+from . import tasks
 from .models import AuditEvent, Company, Connection
-
-logger = logging.getLogger(__name__)
 
 # Codat strips anything else from a company name on create; doing it first keeps the name we
 # send the name it stores.
@@ -92,10 +92,8 @@ def connect_accounting(company: Company, platform_key: str, *, actor=None) -> Co
         if current is not None:
             _withdraw(client, codat_company_id, current, actor=actor)
         elif previous is not None:
-            try:
+            with contextlib.suppress(CodatNotFoundError):  # already removed: nothing to do
                 client.delete_connection(codat_company_id, str(previous.codat_connection_id))
-            except CodatNotFoundError:
-                pass  # removed before
         created = client.create_connection(codat_company_id, platform_key)
     connection = Connection.objects.create(
         company=company,
@@ -165,10 +163,6 @@ def record_link_outcome(
         after=AuditEvent.snapshot(connection, ["status"]),
     )
     if connection.status == Connection.Status.LINKED:
-        from integrations.ledger import services as ledger
-
-        from . import tasks
-
         transaction.on_commit(lambda: tasks.connect_partner_expense.delay(company.pk))
         ledger.await_initial_read(company)
     return connection

@@ -348,3 +348,17 @@ def test_a_forged_success_in_the_query_string_is_not_believed(codat, alice, enqu
 
     assert outcome.status == Connection.Status.PENDING_AUTH
     assert not LedgerRead.objects.filter(company=company).exists()
+
+
+def test_switching_software_after_unlink_replaces_the_old_connection(codat, alice, enqueued):
+    company = Company.objects.create(name="Switch Ltd")
+    old = link(company, alice, enqueued)
+    connect.unlink_accounting(company, actor=alice)
+
+    new = connect.connect_accounting(company, "gbol", actor=alice)
+
+    assert new.pk != old.pk and new.platform_key == "gbol"
+    assert new.status == Connection.Status.PENDING_AUTH
+    remote = codat.list_connections(str(company.codat_company_id))["results"]
+    accounting = [c["id"] for c in remote if c["sourceType"] == "Accounting"]
+    assert accounting == [str(new.codat_connection_id)]
