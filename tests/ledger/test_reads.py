@@ -226,3 +226,10 @@ def test_the_configuration_follows_codat(company):
     assert configuration.default_supplier.codat_id == "C0"
     assert configuration.default_customer.codat_id == "C0"
     assert configuration.is_complete
+
+
+def test_beat_runs_the_ledger_refresh():
+    from expenses_portal.celery import app
+    from integrations.ledger import tasks
+
+    assert app.conf.beat_schedule["ledger-refresh"]["task"] == tasks.refresh_due_ledgers.name
