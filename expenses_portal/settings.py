@@ -212,8 +212,17 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "expenses_portal.heartbeat", "schedule": 30.0},
+    # Sweeps stalled ledger reads and opens the due ones, a bounded batch each time.
+    "ledger-refresh": {
+        "task": "integrations.ledger.tasks.refresh_due_ledgers",
+        "schedule": 300.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
+# How old a company's cached ledger may get before the schedule reads it again, and how long a
+# read may wait on Codat before it is given up (the next scheduled one tries again).
+LEDGER_REFRESH_INTERVAL_HOURS = env_int("LEDGER_REFRESH_INTERVAL_HOURS", default=24, minimum=1)
+LEDGER_READ_TIMEOUT_MINUTES = env_int("LEDGER_READ_TIMEOUT_MINUTES", default=60, minimum=1)
 
 # --- Auth, i18n, static -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -152,7 +152,9 @@ class Connection(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="connections")
     codat_connection_id = models.UUIDField(unique=True)
-    platform_key = models.CharField(max_length=4, help_text="Codat's four-letter key, e.g. qhyg")
+    platform_key = models.CharField(
+        max_length=4, blank=True, help_text="Codat's four-letter key, e.g. qhyg"
+    )
     platform_name = models.CharField(max_length=100, blank=True)
     source_type = models.CharField(max_length=16, choices=SourceType)
     status = models.CharField(max_length=16, choices=Status, default=Status.PENDING_AUTH)
@@ -164,8 +166,11 @@ class Connection(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # Codat's partner-expense connection has no platform (no integrationKey), so only
+            # an accounting connection must name one.
             models.CheckConstraint(
-                condition=Q(platform_key__regex=r"^[a-z]{4}$"),
+                condition=Q(platform_key__regex=r"^[a-z]{4}$")
+                | Q(platform_key="", source_type="Expense"),
                 name="connection_platform_key_four_lowercase_letters",
                 violation_error_message="A platform key is exactly four lowercase letters.",
             ),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from integrations.companies.admin import AuditedModelAdmin
+from integrations.companies.admin import AuditedModelAdmin, ReadOnlyAdmin
 
 from .models import (
     BankAccount,
@@ -12,6 +12,7 @@ from .models import (
     Customer,
     ExpenseCategory,
     LedgerAccount,
+    LedgerRead,
     LedgerRefresh,
     Supplier,
     TaxRate,
@@ -99,6 +100,17 @@ class LedgerRefreshAdmin(AuditedModelAdmin):
     @admin.display(description="Error", boolean=True)
     def has_error(self, obj):
         return bool(obj.error)
+
+
+@admin.register(LedgerRead)
+class LedgerReadAdmin(ReadOnlyAdmin):
+    """Where each company's ledger read stands; the workers and the sweeper move them on."""
+
+    list_display = ["company", "status", "reason", "created_at", "finished_at", "attempts"]
+    list_filter = ["status", "reason"]
+    list_select_related = ["company"]
+    search_fields = ["company__name", "error"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(ExpenseCategory)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -29,8 +30,13 @@ class CachedRecord(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
     # The ledger's own id, as Codat reports it: an arbitrary string such as "35" or "23_Bills".
     codat_id = models.CharField(max_length=255)
-    raw = models.JSONField(default=dict, blank=True)
+    # Codat's record as read; its decimals are kept as strings, exactly as they came.
+    raw = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     last_refreshed_at = models.DateTimeField(default=timezone.now)
+    # Set by the first refresh that no longer saw the record (deleted in the ledger, or, for
+    # lists that only offer live records such as mapping options, archived there); cleared if
+    # it comes back. The row stays, so mappings that point at it can say what went wrong.
+    missing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -39,6 +45,19 @@ class CachedRecord(models.Model):
                 fields=["company", "codat_id"], name="%(class)s_unique_company_codat_id"
             ),
         ]
+
+    @property
+    def is_archived(self):
+        return getattr(self, "status", None) == RecordStatus.ARCHIVED
+
+    @property
+    def is_missing(self):
+        return self.missing_since is not None
+
+    @property
+    def is_usable(self):
+        # Several platforms never report a status, so only an explicit archive rules one out.
+        return not (self.is_archived or self.is_missing)
 
 
 class LedgerAccount(CachedRecord):
@@ -67,11 +86,6 @@ class LedgerAccount(CachedRecord):
 
     def __str__(self):
         return f"{self.nominal_code} {self.name}".strip()
-
-    @property
-    def is_usable(self):
-        # Several platforms never report a status, so only an explicit archive rules one out.
-        return self.status != RecordStatus.ARCHIVED
 
     def is_valid_for(self, valid_for_key):
         """Whether Codat will accept this account for a transaction of that type.
@@ -168,7 +182,7 @@ class CompanyInfo(models.Model):
     base_currency = models.CharField(max_length=3, blank=True)
     # Nothing dated on or before this can be written to the ledger; pre-flight checks it.
     ledger_lock_date = models.DateField(null=True, blank=True)
-    raw = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     last_refreshed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -210,6 +224,77 @@ class LedgerRefresh(models.Model):
     def __str__(self):
         when = self.refreshed_at.isoformat(timespec="minutes") if self.refreshed_at else "never"
         return f"{self.company}: {self.get_data_type_display()} refreshed {when}"
+
+
+class LedgerRead(models.Model):
+    """One read of a company's ledger through Codat, from asking to having it cached.
+
+    The row is the whole state of the work, so a worker killed at any line leaves something
+    the sweeper can pick up: an expired lease means "nobody is on this any more".
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"  # Codat not asked yet
+        READING = "reading", "Reading"  # Codat is fetching from the ledger
+        IMPORTING = "importing", "Importing"  # Codat has it; copying it into our cache
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.READING, Status.IMPORTING)
+
+    class Reason(models.TextChoices):
+        LINK = "link", "First read after Link"
+        SCHEDULE = "schedule", "Scheduled"
+        MANUAL = "manual", "Asked for by a person"
+        CODAT = "codat", "Codat read the ledger on its own schedule"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="ledger_reads")
+    status = models.CharField(max_length=16, choices=Status, default=Status.REQUESTED)
+    reason = models.CharField(max_length=16, choices=Reason)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    asked_at = models.DateTimeField(null=True, blank=True, help_text="When Codat was asked")
+    read_at = models.DateTimeField(null=True, blank=True, help_text="When Codat finished reading")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Polling fallback for a read.completed webhook that never comes.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveIntegerField(default=0)
+    # Taken with a conditional UPDATE by the worker doing a step; a killed worker's expires.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Two reads of one company at once would race each other's upserts and double the
+            # Codat requests; the database refuses the second.
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=Q(status__in=["requested", "reading", "importing"]),
+                name="ledgerread_one_open_per_company",
+                violation_error_message="This company's ledger is already being read.",
+            ),
+        ]
+        indexes = [
+            # The sweeper: open reads, by when they next need looking at.
+            models.Index(
+                fields=["status", "next_check_at"],
+                condition=Q(status__in=["requested", "reading", "importing"]),
+                name="ledgerread_open",
+            ),
+            # The scheduler: each company's latest finished read.
+            models.Index(fields=["company", "status", "-finished_at"], name="ledgerread_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.company}: ledger read {self.get_status_display().lower()}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
 
 
 class ExpenseCategory(models.Model):

@@ -20,6 +20,7 @@ from integrations.ledger.models import (
     Customer,
     ExpenseCategory,
     LedgerAccount,
+    LedgerRead,
     LedgerRefresh,
     Supplier,
     TaxRate,
@@ -192,6 +193,7 @@ def make_full_graph():
         company=company, legal_name="Acme Coffee Limited", base_currency="GBP"
     )
     LedgerRefresh.objects.create(company=company, data_type=LedgerRefresh.DataType.ACCOUNTS)
+    LedgerRead.objects.create(company=company, reason=LedgerRead.Reason.LINK)
     category = make_category(company, name="Travel", code="TRAVEL")
     mapping = CategoryMapping.objects.create(
         category=category, account=account, tax_rate=tax_rate, updated_by=user

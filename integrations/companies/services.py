@@ -1,0 +1,271 @@
+"""Connecting a company's accounting software through Codat, and taking it away again.
+
+The browser journey calls these in order: `connect_accounting` (which creates the Codat company
+on first use) hands back the Link URL; Link sends the user back to the portal, which calls
+`record_link_outcome`; once linked, `connect_partner_expense` and the first ledger read follow
+in the background. `unlink_accounting` ends it. What a person does is written to the audit
+trail here, the one place it happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+
+from django.db import IntegrityError, transaction
+
+from integrations.codat.errors import CodatNotFoundError
+from integrations.codat.factory import codat_client
+from integrations.ledger import services as ledger
+
+from . import tasks
+from .models import AuditEvent, Company, Connection
+
+# Codat strips anything else from a company name on create; doing it first keeps the name we
+# send the name it stores.
+_CODAT_NAME_FORBIDDEN = re.compile(r"[^A-Za-z0-9 \-',&@.?!]")
+
+# Codat Link's statusCode values that mean the connection was (or already was) authorised.
+LINK_APPROVED = (200, 201)
+
+
+class ConnectError(Exception):
+    """A connect step the person asked for cannot be done; the message says why, in plain words."""
+
+
+def _codat_name(company: Company) -> str:
+    name = _CODAT_NAME_FORBIDDEN.sub("", company.name).strip()
+    return name or f"Company {company.pk}"
+
+
+def ensure_codat_company(company: Company) -> Company:
+    """Create the company at Codat on first use and keep its id; a no-op afterwards.
+
+    Two requests racing here both create a Codat company, but only one id is stored (the
+    conditional UPDATE decides), and the loser's company is deleted again at Codat.
+    """
+    if company.codat_company_id:
+        return company
+    with codat_client() as client:
+        created = client.create_company(
+            {"name": _codat_name(company), "tags": {"portalCompanyId": str(company.pk)}}
+        )
+        codat_id = uuid.UUID(created["id"])
+        won = Company.objects.filter(pk=company.pk, codat_company_id__isnull=True).update(
+            codat_company_id=codat_id
+        )
+        if not won:
+            client.delete_company(str(codat_id))
+    company.refresh_from_db(fields=["codat_company_id"])
+    return company
+
+
+def connect_accounting(company: Company, platform_key: str, *, actor=None) -> Connection:
+    """The company's accounting connection for `platform_key`, with the Link URL to authorise it.
+
+    Asking again for the same platform hands back the same connection: a person pressing
+    "Connect" twice gets one Link URL, and one who unlinked gets the old connection back to
+    authorise again (Codat keeps it). Codat allows one accounting connection per company, so
+    a connection to another platform that is not linked is removed at Codat first.
+    """
+    connections = company.connections.filter(source_type=Connection.SourceType.ACCOUNTING)
+    current = connections.filter(status__in=Connection.ACTIVE_STATUSES).first()
+    if current is not None and current.status == Connection.Status.LINKED:
+        raise ConnectError(
+            f"{current.platform_name or current.platform_key} is already connected. "
+            "Disconnect it before connecting other accounting software."
+        )
+    if current is not None and current.platform_key == platform_key:
+        return current
+
+    ensure_codat_company(company)
+    codat_company_id = str(company.codat_company_id)
+    previous = (
+        None
+        if current is not None
+        else connections.order_by("-created_at", "-pk").first()  # unlinked or deauthorised
+    )
+    with codat_client() as client:
+        if previous is not None and previous.platform_key == platform_key:
+            return _reconnect(client, codat_company_id, previous, actor=actor)
+        if current is not None:
+            _withdraw(client, codat_company_id, current, actor=actor)
+        elif previous is not None:
+            with contextlib.suppress(CodatNotFoundError):  # already removed: nothing to do
+                client.delete_connection(codat_company_id, str(previous.codat_connection_id))
+        created = client.create_connection(codat_company_id, platform_key)
+    connection = Connection.objects.create(
+        company=company,
+        codat_connection_id=created["id"],
+        platform_key=platform_key,
+        platform_name=created.get("platformName") or "",
+        source_type=Connection.SourceType.ACCOUNTING,
+        status=Connection.Status(created["status"]),
+        link_url=created.get("linkUrl") or "",
+    )
+    AuditEvent.record(
+        actor,
+        "connection.create",
+        obj=connection,
+        after=AuditEvent.snapshot(connection, ["platform_key", "status"]),
+    )
+    return connection
+
+
+def _reconnect(client, codat_company_id: str, connection: Connection, *, actor) -> Connection:
+    # Link URLs expire, so the current one is read from Codat rather than reused.
+    remote = client.get_connection(codat_company_id, str(connection.codat_connection_id))
+    connection.link_url = remote.get("linkUrl") or connection.link_url
+    connection.status = Connection.Status(remote["status"])
+    connection.save(update_fields=["link_url", "status", "updated_at"])
+    AuditEvent.record(actor, "connection.reconnect", obj=connection)
+    return connection
+
+
+def record_link_outcome(
+    company: Company,
+    *,
+    status_code: int,
+    connection_id: uuid.UUID | str | None = None,
+    error_message: str = "",
+    actor=None,
+) -> Connection | None:
+    """Take in what Codat Link reported when it sent the person back to the portal.
+
+    The query string is only a hint (anyone can type statusCode=200): the connection's state
+    is read from Codat, and that is what is stored. Once linked, the partner-expense
+    connection and the first ledger read are started in the background. Returns the
+    connection, or None when the company has no such accounting connection.
+    """
+    connections = company.connections.filter(source_type=Connection.SourceType.ACCOUNTING)
+    if connection_id:
+        connection = connections.filter(codat_connection_id=connection_id).first()
+    else:
+        connection = connections.order_by("-created_at", "-pk").first()
+    if connection is None or not company.codat_company_id:
+        return None
+
+    before = AuditEvent.snapshot(connection, ["status"])
+    with codat_client() as client:
+        remote = client.get_connection(
+            str(company.codat_company_id), str(connection.codat_connection_id)
+        )
+    connection.status = Connection.Status(remote["status"])
+    connection.platform_name = remote.get("platformName") or connection.platform_name
+    connection.save(update_fields=["status", "platform_name", "updated_at"])
+    AuditEvent.record(
+        actor,
+        "connection.link" if status_code in LINK_APPROVED else "connection.link_failed",
+        obj=connection,
+        label=" ".join(filter(None, [f"{connection}: Link answered {status_code}", error_message])),
+        before=before,
+        after=AuditEvent.snapshot(connection, ["status"]),
+    )
+    if connection.status == Connection.Status.LINKED:
+        transaction.on_commit(lambda: tasks.connect_partner_expense.delay(company.pk))
+        ledger.await_initial_read(company)
+    return connection
+
+
+def connect_partner_expense(company: Company) -> Connection:
+    """The company's partner-expense connection (Codat's side of the partner), made once."""
+    existing = company.connections.filter(
+        source_type=Connection.SourceType.EXPENSE, status__in=Connection.ACTIVE_STATUSES
+    ).first()
+    if existing is not None:
+        return existing
+    if not company.codat_company_id:
+        raise ConnectError("Connect the accounting software first.")
+    with codat_client() as client:
+        created = client.create_partner_expense_connection(str(company.codat_company_id))
+    try:
+        with transaction.atomic():
+            connection, _ = Connection.objects.update_or_create(
+                codat_connection_id=created["id"],
+                defaults={
+                    "company": company,
+                    "platform_key": created.get("integrationKey") or "",
+                    "platform_name": created.get("platformName") or "",
+                    "source_type": Connection.SourceType.EXPENSE,
+                    "status": Connection.Status(created["status"]),
+                },
+            )
+    except IntegrityError:
+        # A concurrent call stored it first.
+        connection = company.connections.get(codat_connection_id=created["id"])
+    return connection
+
+
+def unlink_accounting(company: Company, *, actor=None) -> Connection:
+    """Stop reaching the company's ledger; the connection stays as history, Codat keeps its data.
+
+    Codat only unlinks a Linked connection; one still waiting for Link is deleted instead.
+    """
+    connection = company.connections.filter(
+        source_type=Connection.SourceType.ACCOUNTING, status__in=Connection.ACTIVE_STATUSES
+    ).first()
+    if connection is None:
+        raise ConnectError("There is no accounting software connected.")
+    with codat_client() as client:
+        _withdraw(client, str(company.codat_company_id), connection, actor=actor)
+    return connection
+
+
+def _withdraw(client, codat_company_id: str, connection: Connection, *, actor) -> None:
+    before = AuditEvent.snapshot(connection, ["status"])
+    connection_id = str(connection.codat_connection_id)
+    try:
+        if connection.status == Connection.Status.LINKED:
+            remote = client.unlink_connection(codat_company_id, connection_id)
+            connection.status = Connection.Status(remote["status"])
+        else:
+            client.delete_connection(codat_company_id, connection_id)
+            connection.status = Connection.Status.UNLINKED
+    except CodatNotFoundError:
+        # Already gone at Codat (deleted there): our row just catches up.
+        connection.status = Connection.Status.UNLINKED
+    connection.save(update_fields=["status", "updated_at"])
+    AuditEvent.record(
+        actor,
+        "connection.unlink",
+        obj=connection,
+        before=before,
+        after=AuditEvent.snapshot(connection, ["status"]),
+    )
+
+
+# --- Codat's lifecycle webhooks (registered with the webhook registry at merge) ----------------
+
+
+def on_connection_event(event) -> None:
+    """connection.connected / .disconnected / .reconnected / .deleted / .failed: Codat's state
+    of one of our connections wins over ours. Unknown connections are ignored."""
+    remote = (event.payload or {}).get("connection") or {}
+    try:
+        status = Connection.Status(remote.get("status"))
+    except ValueError:
+        return
+    Connection.objects.filter(codat_connection_id=_uuid_or_none(remote.get("id"))).exclude(
+        status=status
+    ).update(status=status)
+
+
+def on_company_deleted(event) -> None:
+    """company.deleted: every connection is gone with it, and the next connect must create a
+    new Codat company, so the stored id is cleared (the portal's company and history stay)."""
+    codat_id = _uuid_or_none((event.payload or {}).get("id"))
+    if codat_id is None:
+        return
+    with transaction.atomic():
+        Connection.objects.filter(
+            company__codat_company_id=codat_id, status__in=Connection.ACTIVE_STATUSES
+        ).update(status=Connection.Status.UNLINKED)
+        Company.objects.filter(codat_company_id=codat_id).update(codat_company_id=None)
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

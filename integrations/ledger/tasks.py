@@ -1,0 +1,45 @@
+"""Thin Celery tasks around the ledger-read services: ids in, a service called, retry policy only.
+
+Every task is safe to run twice or late: each step is claimed in the database, so a duplicate
+delivery finds nothing to do.
+"""
+
+from celery import shared_task
+
+from integrations.companies.tasks import RETRYABLE_CODAT_ERRORS
+
+from . import services
+
+_RETRY = {
+    "autoretry_for": RETRYABLE_CODAT_ERRORS,
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": services.MAX_ATTEMPTS,
+}
+
+
+@shared_task(**_RETRY)
+def start_read(read_id: int) -> None:
+    services.start_read(read_id)
+
+
+@shared_task(bind=True, **_RETRY)
+def check_read(self, read_id: int) -> None:
+    if not services.check_read(read_id):
+        # Still reading: look again later, waiting longer each time (the read times itself
+        # out, so this ends).
+        delay = services.poll_delay(self.request.retries + 1).total_seconds()
+        raise self.retry(countdown=delay, max_retries=None)
+
+
+@shared_task(**_RETRY)
+def import_read(read_id: int) -> None:
+    services.import_read(read_id)
+
+
+@shared_task
+def refresh_due_ledgers() -> None:
+    """Beat: restart stalled reads, then open the scheduled ones that are due."""
+    services.sweep_reads()
+    services.refresh_due_ledgers()
