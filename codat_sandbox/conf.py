@@ -6,6 +6,7 @@ Each reader looks the setting up when called, not at import, so a test that over
 
 import datetime
 import re
+from pathlib import Path
 
 from django.conf import settings
 
@@ -31,6 +32,11 @@ def sync_delay() -> datetime.timedelta:
 
 def api_keys() -> list[str]:
     return list(getattr(settings, "CODAT_SANDBOX_API_KEYS", ["sandbox-dev-key"]))
+
+
+def state_dir() -> Path:
+    """Where the gateway keeps its cross-process counters and slot locks (locks.py)."""
+    return Path(getattr(settings, "CODAT_SANDBOX_STATE_DIR", settings.VAR_DIR / "codat-sandbox"))
 
 
 def daily_quota() -> int:

@@ -56,7 +56,7 @@ def enqueue_rate_limit_reached(now) -> None:
         outbox.enqueue_webhook(
             "client.rateLimit.reached",
             {
-                "dailyQuota": limits.daily_quota(),
+                "dailyQuota": conf.daily_quota(),
                 "quotaRemaining": 0,
                 "expiryDate": jsonutil.format_datetime(limits.next_reset(now)),
             },
@@ -74,8 +74,8 @@ def enqueue_rate_limit_reset(now) -> None:
             outbox.enqueue_webhook(
                 "client.rateLimit.reset",
                 {
-                    "dailyQuota": limits.daily_quota(),
-                    "quotaRemaining": max(limits.daily_quota() - limits.current_usage(now), 0),
+                    "dailyQuota": conf.daily_quota(),
+                    "quotaRemaining": max(conf.daily_quota() - limits.current_usage(now), 0),
                     "expiryDate": jsonutil.format_datetime(limits.next_reset(now)),
                 },
             )

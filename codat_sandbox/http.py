@@ -12,7 +12,6 @@ import logging
 import uuid
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse
@@ -20,15 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from . import engine, jsonutil, limits, query
-from .errors import MALFORMED_QUERY, ApiError, error_response, invalid, new_correlation_id
+from . import conf, engine, jsonutil, limits, query
+from .errors import (
+    MALFORMED_QUERY,
+    ApiError,
+    error_response,
+    invalid,
+    invalid_field,
+    new_correlation_id,
+)
 from .schemas import validate
 
 logger = logging.getLogger(__name__)
-
-
-def api_keys() -> list[str]:
-    return list(getattr(settings, "CODAT_SANDBOX_API_KEYS", ["sandbox-dev-key"]))
 
 
 def authorized(request) -> bool:
@@ -40,7 +42,7 @@ def authorized(request) -> bool:
         key = base64.b64decode(credential.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         return False
-    return key in api_keys()
+    return key in conf.api_keys()
 
 
 def json_response(data, status: int = 200) -> HttpResponse:
@@ -127,8 +129,8 @@ def _serve(request, handlers, kwargs):
         # The first request of a new UTC day may be what notices yesterday's quota is back.
         if limits.first_request_today(now):
             engine.enqueue_rate_limit_reset(now)
-        if used > limits.daily_quota():
-            if used == limits.daily_quota() + 1:
+        if used > conf.daily_quota():
+            if used == conf.daily_quota() + 1:
                 engine.enqueue_rate_limit_reached(now)
             raise limits.too_many(limits.seconds_until_reset(now), rate_headers)
         if stored is not None:
@@ -162,15 +164,10 @@ def _idempotency_key(request) -> str | None:
     if request.method not in ("POST", "PATCH") or not key:
         return None
     if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise invalid(
-            [
-                {
-                    "itemId": "Idempotency-Key",
-                    "message": "The Idempotency-Key header must be at most "
-                    f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
-                    "validatorName": "LengthValidator",
-                }
-            ]
+        raise invalid_field(
+            "Idempotency-Key",
+            f"The Idempotency-Key header must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+            "LengthValidator",
         )
     return key
 
@@ -222,7 +219,7 @@ TOO_DEEP = f"The request body nests more than {MAX_JSON_DEPTH} levels deep."
 
 
 def _bad_body(message: str, validator: str = "JsonValidator") -> ApiError:
-    return invalid([{"itemId": "body", "message": message, "validatorName": validator}])
+    return invalid_field("body", message, validator)
 
 
 def validated_body(request, schema: dict, service: str = "PublicApi"):
@@ -248,14 +245,8 @@ def _int_param(request, name: str, default: int, minimum: int, maximum: int) -> 
     except ValueError:
         value = minimum - 1
     if not minimum <= value <= maximum:
-        raise invalid(
-            [
-                {
-                    "itemId": name,
-                    "message": f"{name} must be between {minimum} and {maximum}.",
-                    "validatorName": "RangeValidator",
-                }
-            ]
+        raise invalid_field(
+            name, f"{name} must be between {minimum} and {maximum}.", "RangeValidator"
         )
     return value
 

@@ -28,7 +28,7 @@ from django.db.models.functions import Greatest
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 
-from . import locks
+from . import conf, locks
 from .errors import ApiError
 from .models import (
     IN_FLIGHT_LEASE,
@@ -43,14 +43,6 @@ IDEMPOTENCY_WINDOW = datetime.timedelta(minutes=90)
 USAGE_FLUSH_SECONDS = 1.0
 
 
-def daily_quota() -> int:
-    return int(getattr(settings, "CODAT_SANDBOX_DAILY_QUOTA", 100000))
-
-
-def concurrency_limit() -> int:
-    return int(getattr(settings, "CODAT_SANDBOX_CONCURRENCY", 10))
-
-
 def next_reset(now: datetime.datetime) -> datetime.datetime:
     today = now.astimezone(datetime.UTC).date()
     return datetime.datetime.combine(
@@ -59,7 +51,7 @@ def next_reset(now: datetime.datetime) -> datetime.datetime:
 
 
 def rate_headers(used: int, now: datetime.datetime) -> dict[str, str]:
-    quota = daily_quota()
+    quota = conf.daily_quota()
     return {
         "X-Rate-Limit-Limit": str(quota),
         "X-Rate-Limit-Remaining": str(max(quota - used, 0)),
@@ -158,7 +150,9 @@ def too_many(retry_after: int, headers: dict) -> ApiError:
 
 def enter_company(company_id) -> int | None:
     """Hold one of the company's concurrency slots for this request; None when all are held."""
-    return locks.take_slot(locks.state_dir() / "companies" / str(company_id), concurrency_limit())
+    return locks.take_slot(
+        locks.state_dir() / "companies" / str(company_id), conf.concurrency_limit()
+    )
 
 
 def leave_company(slot: int | None) -> None:

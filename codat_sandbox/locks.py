@@ -15,14 +15,14 @@ import struct
 import threading
 from pathlib import Path
 
-from django.conf import settings
+from . import conf
 
 _INT64 = struct.Struct("<q")
 
 
 def state_dir() -> Path:
     """Where the files live; tests point it at a fresh directory so no state leaks between them."""
-    return Path(getattr(settings, "CODAT_SANDBOX_STATE_DIR", settings.VAR_DIR / "codat-sandbox"))
+    return conf.state_dir()
 
 
 class Counter:

@@ -119,8 +119,7 @@ class SandboxSync(models.Model):
         PROCESSING = "processing"
         DONE = "done"
 
-    # The syncStatusCode values the sandbox reports (codat-api.md 4.7). Not the field's
-    # `choices`: that would only relabel the column, at the cost of a migration.
+    # The syncStatusCode values the sandbox reports (codat-api.md 4.7).
     class StatusCode(models.IntegerChoices):
         IN_PROGRESS = 1000, "In progress"
         LONG_RUNNING = 1010, "In progress for over 10 minutes"
@@ -136,7 +135,8 @@ class SandboxSync(models.Model):
     company = models.ForeignKey(SandboxCompany, on_delete=models.CASCADE, related_name="syncs")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
-    status_code = models.IntegerField(default=StatusCode.IN_PROGRESS)
+    # `choices` labels the codes the sandbox produces; the column takes any code Codat has.
+    status_code = models.IntegerField(choices=StatusCode, default=StatusCode.IN_PROGRESS)
     status_text = models.CharField(max_length=50, default="Started")
     error_message = models.TextField(blank=True)
     exception_message = models.TextField(blank=True)
@@ -256,7 +256,7 @@ class PushOperation(models.Model):
 
 class PullOperation(models.Model):
     # The states of Codat's PullOperation the sandbox goes through: a read completes whole
-    # (codat-api.md lists the rest). Not the field's `choices`, which would need a migration.
+    # (codat-api.md lists the rest).
     class Status(models.TextChoices):
         QUEUED = "Queued"
         COMPLETE = "Complete"
@@ -267,7 +267,7 @@ class PullOperation(models.Model):
     )
     connection_id = models.UUIDField()
     data_type = models.CharField(max_length=50)
-    status = models.CharField(max_length=30, default=Status.QUEUED)
+    status = models.CharField(max_length=30, choices=Status, default=Status.QUEUED)
     requested = models.DateTimeField(default=timezone.now)
     completed = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(default=timezone.now)
