@@ -45,6 +45,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_SITE = BASE_DIR / "scripts" / "benchsite"
 DEFAULT_URL = "http://127.0.0.1:8000/codat-sandbox"
 DEFAULT_KEY = "sandbox-dev-key"
 MAX_REQUESTS = 100_000
@@ -93,6 +94,11 @@ def served_sandbox(args):
             # Webhooks must not reach a developer's server on :8000.
             "CODAT_SANDBOX_WEBHOOK_URL": "http://127.0.0.1:9/bench-webhooks/",
             "LOG_LEVEL": "WARNING",
+            # The project's settings plus the trivial view the read figures are compared with.
+            "DJANGO_SETTINGS_MODULE": "bench_settings",
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(BENCH_SITE), str(BASE_DIR), env.get("PYTHONPATH")])
+            ),
         }
     )
     if args.production:
@@ -347,13 +353,17 @@ def run_load(api_url: str, headers: dict, info: dict, args) -> dict:
 
 
 def run_wrk(api_url: str, headers: dict, info: dict, args) -> int:
-    """Each URL in turn under wrk; requests/s and the ratio to /healthz/ (the floor: a JSON
-    view doing one SELECT 1 and one cache read) measured in the same run."""
+    """Each URL in turn under wrk; requests/s and the ratio to the floor measured in the same
+    run: a JSON view that does nothing (scripts/benchsite), and /healthz/ for comparison."""
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
     root = api_url.removesuffix("/codat-sandbox")
     company = f"{api_url}/companies/{info['company_id']}"
-    targets = [("trivial view /healthz/", f"{root}/healthz/"), ("get company", company)]
+    targets = [
+        ("trivial JSON view", f"{root}/bench/trivial/"),
+        ("/healthz/", f"{root}/healthz/"),
+        ("get company", company),
+    ]
     if info["linked"]:
         targets.append(("mapping options", f"{company}/sync/expenses/mappingOptions"))
     floor = None
