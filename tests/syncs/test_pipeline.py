@@ -1,0 +1,71 @@
+"""The sync pipeline end to end against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from codat_sandbox.models import SandboxSync
+from integrations.syncs.models import Sync, SyncTransaction
+from integrations.syncs.services import follow, preflight, push, receipts
+from integrations.transactions.models import Receipt, Transaction
+from tests.integration.helpers import advance_until, tiny_png
+from tests.models.factories import make_receipt
+
+from .helpers import PIPELINE_DB, linked_portal
+
+pytestmark = PIPELINE_DB
+
+
+def _webhook_event(delivery, company):
+    """What the receiver hands a handler: the stored event with its payload."""
+    envelope = json.loads(delivery.body)
+    return SimpleNamespace(event_type=envelope["eventType"], payload=envelope, company=company)
+
+
+def _sync_deliveries(capture):
+    return [d for d in capture.snapshot() if b'"expenses.sync.' in d.body]
+
+
+def test_ready_spend_lands_once_with_its_receipt_through_the_webhook(codat, webhook_capture):
+    portal = linked_portal(codat)
+    first = portal.expense(net_amount="12.50", merchant_name="Trainline")
+    second = portal.expense(net_amount="3.20", merchant_name="Pret")
+    make_receipt(
+        first,
+        file=SimpleUploadedFile("ticket.png", tiny_png(), "image/png"),
+        original_filename="ticket.png",
+        size=len(tiny_png()),
+        content_type="image/png",
+    )
+
+    assert preflight.preflight_company(portal.company.pk).queued == 2
+    result = push.push_company(portal.company.pk)
+    assert (result.sent, result.transactions) == (1, 2)
+    [sync] = Sync.objects.all()
+    assert sync.send_state == Sync.SendState.ACCEPTED
+    assert str(sync.codat_sync_id) == str(SandboxSync.objects.get().id)
+    assert set(Transaction.objects.values_list("status", flat=True)) == {"syncing"}
+
+    [delivery] = advance_until(lambda: _sync_deliveries(webhook_capture), "the sync's webhook")
+    follow.handle_sync_successful(_webhook_event(delivery, portal.company))
+
+    sync.refresh_from_db()
+    assert sync.status_code == Sync.StatusCode.SUCCESS and sync.completed_count == 2
+    for txn in (first, second):
+        txn.refresh_from_db()
+        [record] = portal.ledger_records(txn)
+        assert txn.status == Transaction.Status.COMPLETED
+        assert txn.ledger_record_id == record.record_id
+
+    # The same webhook again changes nothing and costs nothing.
+    follow.handle_sync_successful(_webhook_event(delivery, portal.company))
+    assert SyncTransaction.objects.filter(status="Completed").count() == 2
+
+    assert receipts.transactions_with_pending_receipts(sync) == [first.pk]
+    assert receipts.upload_for_transaction(first.pk).uploaded == 1
+    receipt = Receipt.objects.get()
+    assert receipt.upload_status == Receipt.UploadStatus.UPLOADED
+    assert receipt.codat_attachment_id
