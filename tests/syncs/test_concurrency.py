@@ -8,9 +8,8 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from integrations.codat.client import CodatClient
-
 from codat_sandbox.models import SyncTransaction as SandboxItem
+from integrations.codat.client import CodatClient
 from integrations.syncs.models import SyncTransaction
 from integrations.syncs.services import claims, preflight, push
 from integrations.transactions.models import Transaction
