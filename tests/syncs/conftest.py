@@ -18,8 +18,9 @@ from tests.integration.conftest import (  # noqa: F401 (fixtures)
 from tests.integration.helpers import API_KEY
 
 
-@pytest.fixture(autouse=True)
-def _portal_talks_to_sandbox(settings, sandbox_url):  # noqa: F811
+@pytest.fixture
+def portal_on_sandbox(settings, sandbox_url):  # noqa: F811
+    """Point the portal's Codat client at the live sandbox (the pipeline modules use it)."""
     settings.CODAT_SANDBOX_URL = sandbox_url
     settings.CODAT_BASE_URL = sandbox_url
     settings.CODAT_API_KEY = API_KEY

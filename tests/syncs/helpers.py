@@ -32,7 +32,8 @@ from tests.models.factories import (
     make_transaction,
 )
 
-PIPELINE_DB = pytest.mark.django_db(transaction=True)
+# Live-server tests need a transactional database; the portal's client talks to the sandbox.
+PIPELINE = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("portal_on_sandbox")]
 
 
 @dataclass

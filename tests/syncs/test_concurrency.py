@@ -14,9 +14,9 @@ from integrations.syncs.models import SyncTransaction
 from integrations.syncs.services import claims, preflight, push
 from integrations.transactions.models import Transaction
 
-from .helpers import PIPELINE_DB, linked_portal
+from .helpers import PIPELINE, linked_portal
 
-pytestmark = PIPELINE_DB
+pytestmark = PIPELINE
 
 
 @pytest.mark.skipif(

@@ -13,9 +13,9 @@ from integrations.syncs.models import Sync, SyncTransaction
 from integrations.syncs.services import follow, preflight, push
 from integrations.transactions.models import Transaction
 
-from .helpers import PIPELINE_DB, linked_portal
+from .helpers import PIPELINE, linked_portal
 
-pytestmark = PIPELINE_DB
+pytestmark = PIPELINE
 
 
 def _queued(portal, count=1, **fields):

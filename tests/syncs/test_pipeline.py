@@ -14,9 +14,9 @@ from integrations.transactions.models import Receipt, Transaction
 from tests.integration.helpers import advance_until, tiny_png
 from tests.models.factories import make_receipt
 
-from .helpers import PIPELINE_DB, linked_portal
+from .helpers import PIPELINE, linked_portal
 
-pytestmark = PIPELINE_DB
+pytestmark = PIPELINE
 
 
 def _webhook_event(delivery, company):

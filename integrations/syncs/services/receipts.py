@@ -9,7 +9,9 @@ transaction's: a receipt that fails does not make its transaction fail.
 from __future__ import annotations
 
 import logging
+import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePath
@@ -36,8 +38,6 @@ logger = logging.getLogger(__name__)
 Status = Receipt.UploadStatus
 MAX_ATTEMPTS = 5
 CLAIM_LEASE = timedelta(minutes=10)
-# Enough of the file for every signature puremagic knows.
-SNIFF_BYTES = 8192
 
 
 @dataclass(frozen=True)
@@ -46,18 +46,39 @@ class FileType:
     mime_type: str
 
 
-def sniff(head: bytes) -> FileType | None:
-    """The file's type from its first bytes, or None when nothing recognises it."""
-    if not head:
-        return None
+def sniff(path) -> FileType | None:
+    """The type of the file at `path` from its bytes, or None when nothing recognises it.
+
+    A path rather than the first bytes: for containers (ZIP, OLE) puremagic looks inside the
+    whole file, which is what tells an Office document from any other ZIP archive.
+    """
     try:
-        matches = puremagic.magic_string(head)
-    except puremagic.PureError:
+        matches = puremagic.magic_file(path)
+    except (puremagic.PureError, ValueError):
         return None
     if not matches:
         return None
     best = matches[0]
     return FileType(best.extension.lstrip(".").upper(), best.mime_type or "")
+
+
+@contextmanager
+def _local_path(field_file):
+    """A local path to the stored file, copying it in chunks when the storage is remote."""
+    try:
+        path = field_file.path
+    except NotImplementedError:  # a storage with no local files
+        path = None
+    if path is not None:
+        yield path
+        return
+    suffix = PurePath(field_file.name).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
+        with field_file.open("rb") as source:
+            for chunk in source.chunks():
+                copy.write(chunk)
+        copy.flush()
+        yield copy.name
 
 
 def attachment_problem(
@@ -143,16 +164,14 @@ def upload_for_transaction(transaction_id) -> ReceiptResult:
 
 
 def _upload(client, txn, sync: Sync, platform, receipt: Receipt, result: ReceiptResult) -> None:
+    with _local_path(receipt.file) as path:
+        file_type = sniff(path)
+    problem = attachment_problem(platform, txn.kind, txn.expense_type, file_type, receipt.file.size)
+    if problem is not None:
+        _save(receipt, Status.REJECTED, error=problem)
+        result.rejected += 1
+        return
     with receipt.file.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-        size = receipt.file.size
-        file_type = sniff(head)
-        problem = attachment_problem(platform, txn.kind, txn.expense_type, file_type, size)
-        if problem is not None:
-            _save(receipt, Status.REJECTED, error=problem)
-            result.rejected += 1
-            return
-        handle.seek(0)
         stem = PurePath(receipt.original_filename).stem or "receipt"
         extension = f".{file_type.extension.lower()}" if file_type else ""
         try:
