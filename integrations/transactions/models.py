@@ -65,6 +65,7 @@ class Transaction(models.Model):
         LOCKED_PERIOD = "locked_period", "Dated in a locked period"
         REJECTED_BY_CODAT = "rejected_by_codat", "Refused by Codat"
         REJECTED_BY_LEDGER = "rejected_by_ledger", "Refused by the accounting software"
+        EDIT_NOT_SUPPORTED = "edit_not_supported", "Change it in the accounting software"
 
     # The page where the person fixes it; delivery apps turn this into a link.
     class Screen(models.TextChoices):
@@ -129,6 +130,9 @@ class Transaction(models.Model):
     attention_code = models.CharField(max_length=32, choices=AttentionCode, blank=True)
     attention_screen = models.CharField(max_length=24, choices=Screen, blank=True)
     ledger_record_id = models.CharField(max_length=255, blank=True)
+    # Changed after it was written to the ledger: the next push sends Codat's update, not a
+    # create (or, where the platform takes no updates, pre-flight says to change it there).
+    pending_edit = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

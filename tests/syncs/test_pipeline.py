@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from codat_sandbox.models import SandboxSync
+from integrations.ledger.models import BankAccount
 from integrations.syncs.models import Sync, SyncTransaction
 from integrations.syncs.services import follow, preflight, push, receipts
 from integrations.transactions.models import Receipt, Transaction
@@ -69,3 +70,44 @@ def test_ready_spend_lands_once_with_its_receipt_through_the_webhook(codat, webh
     receipt = Receipt.objects.get()
     assert receipt.upload_status == Receipt.UploadStatus.UPLOADED
     assert receipt.codat_attachment_id
+
+
+def test_transfers_go_one_put_each(codat):
+    portal = linked_portal(codat)
+    banks = [
+        a["id"]
+        for a in codat.get_mapping_options(portal.codat_id)["accounts"]
+        if a["isBankAccount"] and a.get("currency") in ("", None, portal.linked.currency)
+    ]
+    source, target = (
+        BankAccount.objects.get_or_create(
+            company=portal.company,
+            codat_id=bank_id,
+            defaults={"name": f"Bank {bank_id}", "currency": portal.linked.currency},
+        )[0]
+        for bank_id in banks[:2]
+    )
+    transfers = [
+        portal.expense(
+            kind=Transaction.Kind.TRANSFER,
+            expense_type="",
+            card=None,
+            category=None,
+            from_bank_account=source,
+            to_bank_account=target,
+            from_amount=amount,
+            to_amount=amount,
+        )
+        for amount in ("100.00", "25.00")
+    ]
+
+    assert preflight.preflight_company(portal.company.pk).queued == 2
+    assert push.push_company(portal.company.pk).sent == 2
+    follow.poll_due()
+
+    assert sorted(SandboxSync.objects.values_list("kind", flat=True)) == ["transfer", "transfer"]
+    for txn in transfers:
+        txn.refresh_from_db()
+        assert txn.status == Transaction.Status.COMPLETED
+        [record] = portal.ledger_records(txn)
+        assert record.data["from"]["amount"] == txn.from_amount

@@ -151,6 +151,17 @@ def get_platform(key: str) -> Platform | None:
     return PLATFORMS.get(key)
 
 
+def update_operation(kind: str, expense_type: str) -> str | None:
+    """The operation that changes a transaction already in the ledger, or None if none can.
+
+    Codat updates expenses of the Payment type only, reimbursables, and transfers (the same
+    PUT that created them); adjustments cannot be changed at all.
+    """
+    if kind == "expense":
+        return EXPENSE_UPDATE if expense_type == "Payment" else None
+    return {"reimbursable": REIMBURSABLE_UPDATE, "transfer": TRANSFER_UPDATE}.get(kind)
+
+
 def fx_class(base: str, bank: str, txn: str) -> str:
     """Codat's FX combination (docs fx-management): O1 base/base, O2 same foreign, O3 foreign
     bank with base spend, O4 base bank with foreign spend, O5 two different foreign currencies.

@@ -82,6 +82,8 @@ class Facts:
     transfer_from: Record | None = None
     transfer_to: Record | None = None
     transfer_amounts: bool = False
+    # Already in the ledger and changed since: an update, not a create.
+    is_edit: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,15 @@ def check(facts: Facts, ledger: LedgerFacts) -> Problem | None:
             "The ledger's details have not been loaded yet; refresh them from the connection page.",
             Screen.CONNECTION,
         )
+    if facts.is_edit:
+        update = platforms.update_operation(facts.kind, facts.expense_type)
+        if update is None or update not in platform.supports:
+            return _problem(
+                Code.EDIT_NOT_SUPPORTED,
+                f"{platform.name} does not take changes to this {_noun(facts)} through Codat. "
+                f"Make the same change in {platform.name} itself, then mark it done here.",
+                Screen.LEDGER,
+            )
     operation = KIND_OPERATION[facts.kind]
     if operation not in platform.supports:
         return _problem(
@@ -173,6 +184,12 @@ def _check_account(facts: Facts) -> Problem | None:
             Screen.CATEGORY_MAPPING,
         )
     return None
+
+
+def _noun(facts: Facts) -> str:
+    if facts.kind == Kind.EXPENSE:
+        return f"{facts.expense_type.lower()} transaction"
+    return Kind(facts.kind).label.lower()
 
 
 def _what(facts: Facts) -> str:
@@ -461,6 +478,7 @@ def facts_for(txn: Transaction, context: Context) -> Facts:
         transfer_from=_record(txn.from_bank_account),
         transfer_to=_record(txn.to_bank_account),
         transfer_amounts=txn.from_amount is not None and txn.to_amount is not None,
+        is_edit=txn.pending_edit,
     )
 
 

@@ -55,6 +55,13 @@ SYNC_KIND = {
     Kind.ADJUSTMENT: Sync.Kind.ADJUSTMENT,
     Kind.TRANSFER: Sync.Kind.TRANSFER,
 }
+# Changes to transactions already in the ledger: one PUT each (transfers: the creating PUT).
+EDIT_SYNC_KIND = {
+    Kind.EXPENSE: Sync.Kind.EXPENSE_UPDATE,
+    Kind.REIMBURSABLE: Sync.Kind.REIMBURSABLE_UPDATE,
+    Kind.TRANSFER: Sync.Kind.TRANSFER,
+}
+SINGLE_PUT_KINDS = (Sync.Kind.TRANSFER, Sync.Kind.EXPENSE_UPDATE, Sync.Kind.REIMBURSABLE_UPDATE)
 # Oldest kinds of spend first; transfers last, one PUT each.
 PUSH_ORDER = (Kind.EXPENSE, Kind.REIMBURSABLE, Kind.ADJUSTMENT, Kind.TRANSFER)
 
@@ -90,6 +97,10 @@ def push_company(company_id: int) -> PushResult:
             while sync := _claim_batch(company, kind, size):
                 if not _send_or_recover(client, context, sync, result):
                     return result
+        for kind in EDIT_SYNC_KIND:
+            while sync := _claim_batch(company, kind, 1, edit=True):
+                if not _send_or_recover(client, context, sync, result):
+                    return result
     return result
 
 
@@ -97,7 +108,10 @@ def resume_sync(sync_id: int) -> PushResult:
     """Finish sending one sync whose send was interrupted (429, 409, 5xx, timeout, crash)."""
     sync = Sync.objects.select_related("company").get(pk=sync_id)
     result = PushResult()
-    if sync.send_state == SendState.ACCEPTED or sync.send_state == SendState.REJECTED:
+    if sync.send_state in (SendState.ACCEPTED, SendState.REJECTED):
+        return result
+    if not _can_push(sync.company):
+        result.blocked = "The accounting connection is not linked."
         return result
     context = preflight.load_context(sync.company)
     with codat_client() as client:
@@ -151,10 +165,10 @@ def _claim_sync(pk: int) -> Sync | None:
     return sync
 
 
-def _claim_batch(company: Company, kind: str, size: int) -> Sync | None:
+def _claim_batch(company: Company, kind: str, size: int, *, edit: bool = False) -> Sync | None:
     now = timezone.now()
     candidates = Transaction.objects.filter(
-        company=company, kind=kind, status=Transaction.Status.QUEUED
+        company=company, kind=kind, status=Transaction.Status.QUEUED, pending_edit=edit
     ).order_by("issue_date", "created_at")
     with db_transaction.atomic():
         ids = claims.claim(
@@ -164,7 +178,7 @@ def _claim_batch(company: Company, kind: str, size: int) -> Sync | None:
             return None
         sync = Sync.objects.create(
             company=company,
-            kind=SYNC_KIND[kind],
+            kind=EDIT_SYNC_KIND[kind] if edit else SYNC_KIND[kind],
             total_count=len(ids),
             claimed_at=now,
             requested_at=now,
@@ -181,7 +195,20 @@ def _claim_batch(company: Company, kind: str, size: int) -> Sync | None:
 def _send_or_recover(client: CodatClient, context, sync: Sync, result: PushResult) -> bool:
     """Send the sync (or find it at Codat first); False when the caller must stop for now."""
     if sync.send_state == SendState.UNKNOWN:
-        found = reconcile.locate(client, sync.company, _item_ids(sync), since=sync.requested_at)
+        try:
+            # A single PUT's transaction was in the ledger before (an update, a re-PUT), so
+            # only a sync started since this request counts as having carried it.
+            found = reconcile.locate(
+                client,
+                sync.company,
+                _item_ids(sync),
+                since=sync.requested_at,
+                include_local=sync.kind not in SINGLE_PUT_KINDS,
+            )
+        except CodatError as exc:
+            _wait(sync, SendState.UNKNOWN, timedelta(seconds=_backoff(sync.attempts)), exc)
+            result.retry_after = _backoff(sync.attempts)
+            return False
         codat_ids = {codat_id for codat_id in found.values()}
         if found and len(found) == sync.items.count() and len(codat_ids) == 1:
             _accept(sync, codat_ids.pop())
@@ -219,9 +246,20 @@ def _send(client: CodatClient, context, sync: Sync, result: PushResult) -> bool:
     company_id = str(sync.company.codat_company_id)
     key = str(sync.idempotency_key)
     try:
-        if sync.kind == Sync.Kind.TRANSFER:
+        if sync.kind in SINGLE_PUT_KINDS:
             [txn] = transactions
-            answer = client.create_transfer_transaction(company_id, str(txn.pk), transfer_body(txn))
+            if sync.kind == Sync.Kind.TRANSFER:
+                answer = client.create_transfer_transaction(
+                    company_id, str(txn.pk), transfer_body(txn)
+                )
+            elif sync.kind == Sync.Kind.EXPENSE_UPDATE:
+                answer = client.update_expense_transaction(
+                    company_id, str(txn.pk), update_body(txn, context)
+                )
+            else:
+                answer = client.update_reimbursable_expense_transaction(
+                    company_id, str(txn.pk), update_body(txn, context)
+                )
         else:
             bodies = [body_for(txn, context) for txn in transactions]
             send = {
@@ -247,8 +285,7 @@ def _send(client: CodatClient, context, sync: Sync, result: PushResult) -> bool:
         result.retry_after = _backoff(sync.attempts)
         return False
     except CodatAlreadyProcessedError as exc:
-        _already_processed(client, sync, exc)
-        return True
+        return _already_processed(client, sync, exc, result)
     except CodatValidationError as exc:
         _reject(sync, exc, Transaction.AttentionCode.REJECTED_BY_CODAT, validation=True)
         return True
@@ -336,13 +373,21 @@ def _reject(sync: Sync, error: CodatError, code: str, *, validation: bool = Fals
         )
 
 
-def _already_processed(client: CodatClient, sync: Sync, error: CodatAlreadyProcessedError) -> None:
+def _already_processed(
+    client: CodatClient, sync: Sync, error: CodatAlreadyProcessedError, result: PushResult
+) -> bool:
     """Codat already holds some of these ids: reconcile those, queue the rest again."""
     mentioned = {reconcile.canonical(i) for i in error.transaction_ids}
     carried = _item_ids(sync)
     ids = [pk for pk in carried if reconcile.canonical(pk) in mentioned]
     others = [pk for pk in carried if pk not in ids]
-    found = reconcile.locate(client, sync.company, ids, since=None)
+    try:
+        found = reconcile.locate(client, sync.company, ids, since=None)
+    except CodatError as exc:
+        # Nothing decided yet: the recovery of an unknown outcome does this same search.
+        _wait(sync, SendState.UNKNOWN, timedelta(seconds=_backoff(sync.attempts)), exc)
+        result.retry_after = _backoff(sync.attempts)
+        return False
     reconcile.adopt(sync.company, sync.kind, found)
     missing = [pk for pk in ids if pk not in found]
     now = timezone.now()
@@ -371,6 +416,7 @@ def _already_processed(client: CodatClient, sync: Sync, error: CodatAlreadyProce
                 attention_code=Transaction.AttentionCode.REJECTED_BY_CODAT,
                 attention_screen=Transaction.Screen.LEDGER,
             )
+    return True
 
 
 # --- Request bodies ------------------------------------------------------------------------------
@@ -439,6 +485,16 @@ def body_for(txn: Transaction, context) -> dict:
             {"amount": total, "accountRef": _ref(resolved.account)},
             {"amount": -total, "accountRef": _ref(resolved.bank_account)},
         ]
+    return body
+
+
+def update_body(txn: Transaction, context) -> dict:
+    """The PUT body that changes a transaction already in the ledger: the create body without
+    the id (it is in the path) and, for expenses, without what Codat does not update."""
+    body = body_for(txn, context)
+    del body["id"]
+    if txn.kind == Kind.EXPENSE:
+        body.pop("reference", None)
     return body
 
 

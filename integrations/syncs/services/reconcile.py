@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 ItemStatus = SyncTransaction.Status
 FAILED_ITEM_STATUSES = (ItemStatus.VALIDATION_ERROR, ItemStatus.PUSH_ERROR)
 TERMINAL_ITEM_STATUSES = (ItemStatus.COMPLETED, *FAILED_ITEM_STATUSES)
+# Syncs that change a transaction already in the ledger (a transfer's later PUT is one too).
+CHANGE_KINDS = (Sync.Kind.EXPENSE_UPDATE, Sync.Kind.REIMBURSABLE_UPDATE, Sync.Kind.TRANSFER)
 # Codat's clock and ours differ; a sync started just before we saved our request still counts.
 CLOCK_SLACK = timedelta(minutes=2)
 
@@ -121,10 +123,14 @@ def reconcile_sync(
 def _apply(sync: Sync, item: SyncTransaction, *, deauthorised: bool, now: datetime) -> None:
     rows = Transaction.objects.filter(pk=item.transaction_id)
     if item.status == ItemStatus.COMPLETED:
+        # In the ledger. Only a later change (an update sync) has more recent news to tell.
+        if _superseded(sync, item, kinds=CHANGE_KINDS):
+            return
         rows.exclude(status=Transaction.Status.COMPLETED).update(
             status=Transaction.Status.COMPLETED,
             status_changed_at=now,
             ledger_record_id=item.ledger_record_id,
+            pending_edit=False,
             needs_attention_reason="",
             attention_code="",
             attention_screen="",
@@ -146,10 +152,13 @@ def _apply(sync: Sync, item: SyncTransaction, *, deauthorised: bool, now: dateti
             attention_screen=Transaction.Screen.CONNECTION,
         )
         return
+    reason = readable_reason(item.status, item.message)
+    if rows.filter(pending_edit=True).exists():
+        reason = f"The change was not made; the ledger keeps the earlier version. {reason}"
     in_flight.update(
         status=Transaction.Status.FAILED,
         status_changed_at=now,
-        needs_attention_reason=readable_reason(item.status, item.message),
+        needs_attention_reason=reason,
         attention_code=(
             Transaction.AttentionCode.REJECTED_BY_CODAT
             if item.status == ItemStatus.VALIDATION_ERROR
@@ -159,17 +168,16 @@ def _apply(sync: Sync, item: SyncTransaction, *, deauthorised: bool, now: dateti
     )
 
 
-def _superseded(sync: Sync, item: SyncTransaction) -> bool:
-    """Whether a later accepted sync carries the same transaction (a newer attempt)."""
-    return (
-        SyncTransaction.objects.filter(
-            transaction_id=item.transaction_id,
-            sync__send_state=Sync.SendState.ACCEPTED,
-            sync__pk__gt=sync.pk,
-        )
-        .exclude(pk=item.pk)
-        .exists()
-    )
+def _superseded(sync: Sync, item: SyncTransaction, kinds=None) -> bool:
+    """Whether a later accepted sync (of one of `kinds`) carries the same transaction."""
+    later = SyncTransaction.objects.filter(
+        transaction_id=item.transaction_id,
+        sync__send_state=Sync.SendState.ACCEPTED,
+        sync__pk__gt=sync.pk,
+    ).exclude(pk=item.pk)
+    if kinds is not None:
+        later = later.filter(sync__kind__in=kinds)
+    return later.exists()
 
 
 def _count(sync: Sync) -> None:
@@ -189,7 +197,12 @@ def all_items_settled(sync: Sync) -> bool:
 
 
 def locate(
-    client: CodatClient, company: Company, transaction_ids: Iterable, *, since: datetime | None
+    client: CodatClient,
+    company: Company,
+    transaction_ids: Iterable,
+    *,
+    since: datetime | None,
+    include_local: bool = True,
 ) -> dict:
     """Find which Codat sync holds each transaction: {transaction pk: Codat syncId}.
 
@@ -200,7 +213,7 @@ def locate(
     wanted = {canonical(pk): pk for pk in transaction_ids}
     found: dict = {}
     local = SyncTransaction.objects.filter(
-        transaction_id__in=list(wanted.values()),
+        transaction_id__in=list(wanted.values()) if include_local else [],
         sync__send_state=Sync.SendState.ACCEPTED,
         sync__codat_sync_id__isnull=False,
     ).exclude(status__in=FAILED_ITEM_STATUSES)
