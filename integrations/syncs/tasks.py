@@ -6,6 +6,8 @@ commit, so a worker never looks for rows that are not there yet.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.db import transaction
 
@@ -62,10 +64,16 @@ def follow_sync(self, sync_id: int) -> None:
             upload_receipts.delay(str(transaction_id))
 
 
+# Queued rows older than this had their push task lost; the poller starts it again.
+STALE_QUEUE = timedelta(minutes=5)
+
+
 @shared_task(name="syncs.poll_syncs", ignore_result=True)
 def poll_syncs() -> None:
     follow.poll_due()
     receipts.upload_due()
+    for company_id in push.companies_waiting(STALE_QUEUE):
+        push_company.delay(company_id)
 
 
 @shared_task(bind=True, name="syncs.upload_receipts", ignore_result=True, max_retries=MAX_RETRIES)

@@ -6,7 +6,9 @@ import json
 from types import SimpleNamespace
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
+from codat_sandbox import limits
 from codat_sandbox.models import SandboxSync
 from integrations.ledger.models import BankAccount
 from integrations.syncs.models import Sync, SyncTransaction
@@ -26,6 +28,10 @@ def _webhook_event(delivery, company):
     return SimpleNamespace(event_type=envelope["eventType"], payload=envelope, company=company)
 
 
+def _codat_requests() -> int:
+    return limits.current_usage(timezone.now())
+
+
 def _sync_deliveries(capture):
     return [d for d in capture.snapshot() if b'"expenses.sync.' in d.body]
 
@@ -43,6 +49,7 @@ def test_ready_spend_lands_once_with_its_receipt_through_the_webhook(codat, webh
     )
 
     assert preflight.preflight_company(portal.company.pk).queued == 2
+    requests_before = _codat_requests()
     result = push.push_company(portal.company.pk)
     assert (result.sent, result.transactions) == (1, 2)
     [sync] = Sync.objects.all()
@@ -52,6 +59,8 @@ def test_ready_spend_lands_once_with_its_receipt_through_the_webhook(codat, webh
 
     [delivery] = advance_until(lambda: _sync_deliveries(webhook_capture), "the sync's webhook")
     follow.handle_sync_successful(_webhook_event(delivery, portal.company))
+    # One create and one read of the sync's transactions (for the ledger record ids).
+    assert _codat_requests() - requests_before == 2
 
     sync.refresh_from_db()
     assert sync.status_code == Sync.StatusCode.SUCCESS and sync.completed_count == 2
@@ -64,6 +73,7 @@ def test_ready_spend_lands_once_with_its_receipt_through_the_webhook(codat, webh
     # The same webhook again changes nothing and costs nothing.
     follow.handle_sync_successful(_webhook_event(delivery, portal.company))
     assert SyncTransaction.objects.filter(status="Completed").count() == 2
+    assert _codat_requests() - requests_before == 2
 
     assert receipts.transactions_with_pending_receipts(sync) == [first.pk]
     assert receipts.upload_for_transaction(first.pk).uploaded == 1
@@ -111,3 +121,33 @@ def test_transfers_go_one_put_each(codat):
         assert txn.status == Transaction.Status.COMPLETED
         [record] = portal.ledger_records(txn)
         assert record.data["from"]["amount"] == txn.from_amount
+
+
+def test_an_unsuccessful_webhook_reads_codats_verdict(codat, webhook_capture):
+    portal = linked_portal(codat)
+    portal.account.codat_id = "gone-since-refresh"
+    portal.account.save()
+    txn = portal.expense()
+    preflight.preflight_company(portal.company.pk)
+    push.push_company(portal.company.pk)
+    [delivery] = advance_until(lambda: _sync_deliveries(webhook_capture), "the sync's webhook")
+    event = _webhook_event(delivery, portal.company)
+    assert event.event_type == "expenses.sync.unsuccessful"
+
+    follow.handle_sync_unsuccessful(event)
+
+    sync = Sync.objects.get()
+    assert (sync.status_code, sync.failed_count) == (5130, 1)
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.FAILED
+    assert "gone-since-refresh" in txn.needs_attention_reason
+
+
+def test_a_webhook_for_a_sync_we_do_not_know_is_left_to_the_poller(codat):
+    stranger = SimpleNamespace(
+        event_type="expenses.sync.successful",
+        payload={"payload": {"syncId": "8f9c1d3e-0000-4000-8000-000000000000"}},
+        company=None,
+    )
+    follow.handle_sync_successful(stranger)
+    assert not Sync.objects.exists()

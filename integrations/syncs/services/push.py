@@ -119,6 +119,17 @@ def resume_sync(sync_id: int) -> PushResult:
     return result
 
 
+def companies_waiting(older_than: timedelta) -> list[int]:
+    """Companies with transactions queued for longer than `older_than`: their push task was
+    lost or gave up, and the poller starts it again (the rows say what is left to send)."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Transaction.objects.filter(status=Transaction.Status.QUEUED, status_changed_at__lt=cutoff)
+        .values_list("company_id", flat=True)
+        .distinct()
+    )
+
+
 def _can_push(company: Company) -> bool:
     # 4040/4220 flag the connection as deauthorised; nothing more is sent until it is relinked.
     connection = company.accounting_connection()
