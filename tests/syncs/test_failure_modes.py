@@ -237,3 +237,23 @@ def test_429_waits_for_retry_after_and_resends_with_the_same_key(codat):
     sync.refresh_from_db()
     assert sync.idempotency_key == key and sync.send_state == Sync.SendState.ACCEPTED
     assert _status(txn) == Transaction.Status.COMPLETED
+
+
+def test_an_unknown_send_of_transactions_another_recorded_sync_holds_is_closed(codat):
+    portal = linked_portal(codat)
+    [txn] = _queued(portal)
+    push.push_company(portal.company.pk)
+    follow.poll_due()
+    # A second send of the same row whose outcome was lost (as after a restore and a timeout).
+    Transaction.objects.filter(pk=txn.pk).update(status="pushing")
+    lost = Sync.objects.create(
+        company=portal.company, kind=Sync.Kind.EXPENSE, send_state=Sync.SendState.UNKNOWN
+    )
+    SyncTransaction.objects.create(sync=lost, transaction=txn)
+
+    follow.poll_due()
+
+    lost.refresh_from_db()
+    assert lost.send_state == Sync.SendState.REJECTED and not lost.items.exists()
+    assert _status(txn) == Transaction.Status.COMPLETED
+    assert SandboxSync.objects.count() == 1

@@ -220,8 +220,13 @@ def _send_or_recover(client: CodatClient, context, sync: Sync, result: PushResul
             _wait(sync, SendState.UNKNOWN, timedelta(seconds=_backoff(sync.attempts)), exc)
             result.retry_after = _backoff(sync.attempts)
             return False
-        codat_ids = {codat_id for codat_id in found.values()}
-        if found and len(found) == sync.items.count() and len(codat_ids) == 1:
+        codat_ids = set(found.values())
+        # One sync at Codat carrying exactly this batch, not yet recorded: it is this request's.
+        if (
+            len(found) == sync.items.count()
+            and len(codat_ids) == 1
+            and not Sync.objects.filter(codat_sync_id__in=codat_ids).exists()
+        ):
             _accept(sync, codat_ids.pop())
             result.sent += 1
             result.transactions += len(found)
