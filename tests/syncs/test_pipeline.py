@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from codat_sandbox import limits
 from codat_sandbox.models import SandboxSync
-from integrations.ledger.models import BankAccount
+from integrations.ledger.models import BankAccount, CategoryMapping, LedgerAccount, Supplier
 from integrations.syncs.models import Sync, SyncTransaction
 from integrations.syncs.services import follow, preflight, push, receipts
 from integrations.transactions.models import Receipt, Transaction
 from tests.integration.helpers import advance_until, tiny_png
-from tests.models.factories import make_receipt
+from tests.models.factories import make_category, make_receipt
 
 from .helpers import PIPELINE, linked_portal
 
@@ -151,3 +151,37 @@ def test_a_webhook_for_a_sync_we_do_not_know_is_left_to_the_poller(codat):
     )
     follow.handle_sync_successful(stranger)
     assert not Sync.objects.exists()
+
+
+def test_a_reimbursable_claim_is_billed_to_the_employee(codat):
+    portal = linked_portal(codat)
+    [account_id] = [
+        a["id"]
+        for a in codat.get_mapping_options(portal.codat_id)["accounts"]
+        if "reimbursable-expense-transactions" in (a.get("validFor") or [])
+        and not a["isBankAccount"]
+    ][:1]
+    account, _ = LedgerAccount.objects.get_or_create(
+        company=portal.company, codat_id=account_id, defaults={"name": "Staff expenses"}
+    )
+    account.valid_for = [*account.valid_for, "reimbursable-expense-transactions"]
+    account.save()
+    category = make_category(portal.company, name="Mileage")
+    CategoryMapping.objects.create(category=category, account=account)
+    employee = Supplier.objects.get(company=portal.company, codat_id=portal.linked.supplier_id)
+    claim = portal.expense(
+        kind=Transaction.Kind.REIMBURSABLE,
+        expense_type="",
+        card=None,
+        category=category,
+        supplier=employee,
+    )
+
+    assert preflight.preflight_company(portal.company.pk).queued == 1
+    assert push.push_company(portal.company.pk).sent == 1
+    follow.poll_due()
+
+    claim.refresh_from_db()
+    assert claim.status == Transaction.Status.COMPLETED
+    [bill] = portal.ledger_records(claim)
+    assert bill.data["supplierRef"] == {"id": employee.codat_id}
