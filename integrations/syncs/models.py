@@ -16,8 +16,13 @@ from integrations.transactions.models import Transaction
 
 class SyncQuerySet(models.QuerySet):
     def open(self):
-        """Syncs Codat has not finished: not yet acknowledged, or reporting a 1xxx code."""
-        return self.filter(Q(status_code__isnull=True) | Q(status_code__lt=2000))
+        """Syncs Codat has not finished: not yet acknowledged, or reporting a 1xxx code.
+
+        A request Codat refused outright never became a sync, so it is not open either.
+        """
+        return self.filter(Q(status_code__isnull=True) | Q(status_code__lt=2000)).exclude(
+            send_state="rejected"
+        )
 
     def finished(self):
         return self.filter(status_code__gte=2000)
@@ -136,14 +141,14 @@ class Sync(models.Model):
     @property
     def status_label(self):
         if self.status_code is None:
-            return "Requested"
+            return self.SendState(self.send_state).label
         if self.status_code in self.StatusCode.values:
             return self.StatusCode(self.status_code).label
         return f"Code {self.status_code}"
 
     @property
     def is_terminal(self):
-        return self.code_is_terminal(self.status_code)
+        return self.send_state == self.SendState.REJECTED or self.code_is_terminal(self.status_code)
 
     @property
     def is_success(self):

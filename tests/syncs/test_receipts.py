@@ -123,3 +123,28 @@ def test_a_failed_upload_keeps_its_state_apart_and_retries(codat):
     portal.clear_faults()
     Receipt.objects.update(next_attempt_at=None)
     assert receipts.upload_due().uploaded == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("portal_on_sandbox")
+def test_a_receipt_over_the_platforms_size_limit_is_rejected_without_a_request(codat):
+    portal = linked_portal(codat)
+    txn = portal.expense()
+    receipt = make_receipt(
+        txn,
+        file=SimpleUploadedFile("scan.png", tiny_png(), "image/png"),
+        original_filename="scan.png",
+        size=len(tiny_png()),
+    )
+    # 101 MB on disk without writing it: a sparse file past QuickBooks Online's 100 MB.
+    with open(receipt.file.path, "r+b") as handle:
+        handle.truncate(101 * platforms.MB)
+    preflight.preflight_company(portal.company.pk)
+    push.push_company(portal.company.pk)
+    follow.poll_due()
+
+    assert receipts.upload_due().rejected == 1
+    receipt.refresh_from_db()
+    assert receipt.upload_status == Receipt.UploadStatus.REJECTED
+    assert receipt.error == "The file is 101.0 MB; QuickBooks Online takes up to 100 MB."
+    assert not SandboxAttachment.objects.exists()
