@@ -185,3 +185,30 @@ def test_a_reimbursable_claim_is_billed_to_the_employee(codat):
     assert claim.status == Transaction.Status.COMPLETED
     [bill] = portal.ledger_records(claim)
     assert bill.data["supplierRef"] == {"id": employee.codat_id}
+
+
+def test_webhooks_out_of_order_and_repeated_end_in_codats_latest_word(codat, webhook_capture):
+    portal = linked_portal(codat)
+    good_account = portal.account.codat_id
+    portal.account.codat_id = "gone-since-refresh"
+    portal.account.save()
+    txn = portal.expense()
+    preflight.preflight_company(portal.company.pk)
+    push.push_company(portal.company.pk)  # sync A: refused by the ledger
+    [late] = advance_until(lambda: _sync_deliveries(webhook_capture), "sync A's webhook")
+
+    # Before A's webhook is processed, the mapping is fixed and the row sent again (sync B).
+    portal.account.codat_id = good_account
+    portal.account.save()
+    Transaction.objects.filter(pk=txn.pk).update(status="ready")
+    preflight.preflight_company(portal.company.pk)
+    push.push_company(portal.company.pk)
+    deliveries = advance_until(lambda: _sync_deliveries(webhook_capture)[1:], "sync B's webhook")
+    follow.handle_sync_successful(_webhook_event(deliveries[0], portal.company))
+    follow.handle_sync_unsuccessful(_webhook_event(late, portal.company))
+    follow.handle_sync_unsuccessful(_webhook_event(late, portal.company))
+
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.COMPLETED
+    assert txn.ledger_record_id == portal.ledger_records(txn)[0].record_id
+    assert sorted(Sync.objects.values_list("status_code", flat=True)) == [2000, 5130]
