@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+
+from django.utils import timezone
 
 from codat_sandbox import services as sandbox_services
 from codat_sandbox.models import SandboxConnection, SandboxSync
@@ -117,8 +120,12 @@ def test_a_sender_killed_after_codat_accepted_is_recovered_without_resending(cod
     [txn] = _queued(portal)
     push.push_company(portal.company.pk)
     # As if the worker died before saving Codat's answer: the row still says "sending".
-    Sync.objects.update(send_state="sending", codat_sync_id=None, claimed_at=None)
+    now = timezone.now()
+    Sync.objects.update(send_state="sending", codat_sync_id=None, claimed_at=now)
     Transaction.objects.update(status="pushing")
+    assert follow.poll_due().resumed == 0  # its claim may still be a live, slow worker's
+    lease = timedelta(seconds=settings.SYNC_CLAIM_LEASE_SECONDS)
+    Sync.objects.update(claimed_at=now - lease - timedelta(seconds=1))
 
     follow.poll_due()  # resumes the send: finds the sync at Codat first
     follow.poll_due()  # follows it to the end

@@ -52,7 +52,7 @@ def due_syncs():
         Sync.objects.open()
         .filter(send_state=Sync.SendState.ACCEPTED, codat_sync_id__isnull=False)
         .filter(next_attempt_at__lte=now)
-        .exclude(claimed_at__gte=now - push.CLAIM_LEASE)
+        .exclude(claimed_at__gte=now - push.claim_lease())
     )
 
 

@@ -65,10 +65,15 @@ SINGLE_PUT_KINDS = (Sync.Kind.TRANSFER, Sync.Kind.EXPENSE_UPDATE, Sync.Kind.REIM
 # Oldest kinds of spend first; transfers last, one PUT each.
 PUSH_ORDER = (Kind.EXPENSE, Kind.REIMBURSABLE, Kind.ADJUSTMENT, Kind.TRANSFER)
 
-# A worker holding a sync longer than this has died; its claim is taken over.
-CLAIM_LEASE = timedelta(minutes=5)
+
 # How long to wait before resending a request whose first copy Codat still holds (409).
 CONFLICT_WAIT = timedelta(seconds=5)
+
+
+def claim_lease() -> timedelta:
+    """A worker holding a sync (or a receipt) longer than this has died; its claim is taken
+    over. It must outlast the longest request, so a slow worker is not mistaken for dead."""
+    return timedelta(seconds=settings.SYNC_CLAIM_LEASE_SECONDS)
 
 
 @dataclass
@@ -152,7 +157,7 @@ def unsent_syncs():
             send_state__in=(SendState.SENDING, SendState.RETRY, SendState.UNKNOWN),
             codat_sync_id__isnull=True,
         )
-        .exclude(claimed_at__gte=now - CLAIM_LEASE)
+        .exclude(claimed_at__gte=now - claim_lease())
         .exclude(next_attempt_at__gt=now)
     )
 

@@ -30,14 +30,13 @@ from integrations.codat.factory import codat_client
 from integrations.syncs.models import Sync, SyncTransaction
 from integrations.transactions.models import Receipt, Transaction
 
-from . import claims, platforms
+from . import claims, platforms, push
 from .platforms import MB, Platform
 
 logger = logging.getLogger(__name__)
 
 Status = Receipt.UploadStatus
 MAX_ATTEMPTS = 5
-CLAIM_LEASE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def _due(transaction_id) -> object:
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     # An upload whose worker died holds its claim past the lease; it is taken over.
-    abandoned = Q(upload_status=Status.UPLOADING, claimed_at__lt=now - CLAIM_LEASE)
+    abandoned = Q(upload_status=Status.UPLOADING, claimed_at__lt=now - push.claim_lease())
     return Receipt.objects.filter(waiting | abandoned, transaction_id=transaction_id)
 
 
