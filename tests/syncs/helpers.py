@@ -19,6 +19,7 @@ from integrations.ledger.models import (
     LedgerAccount,
 )
 from integrations.transactions.models import Transaction
+from tests.integration import helpers as integration_helpers
 from tests.integration.helpers import PLATFORM_KEY, LinkedCompany, link_company
 from tests.models.factories import (
     make_bank_account,
@@ -76,12 +77,15 @@ class Portal:
         FaultSettings.objects.filter(company_id=self.codat_id).delete()
 
 
-def linked_portal(codat: CodatClient) -> Portal:
+def linked_portal(codat: CodatClient, platform_key: str = PLATFORM_KEY) -> Portal:
     """A sandbox company linked over HTTP, and the portal's cache of its ledger."""
-    lc = link_company(codat)
+    with pytest.MonkeyPatch.context() as patch:
+        # link_company links the integration suite's platform; any other is one switch away.
+        patch.setattr(integration_helpers, "PLATFORM_KEY", platform_key)
+        lc = link_company(codat)
     info = codat.get_company_info(lc.company_id)
     company = make_company(codat_company_id=uuid.UUID(lc.company_id))
-    make_connection(company, platform_key=PLATFORM_KEY, codat_connection_id=lc.connection_id)
+    make_connection(company, platform_key=platform_key, codat_connection_id=lc.connection_id)
     CompanyInfo.objects.create(
         company=company,
         base_currency=lc.currency,

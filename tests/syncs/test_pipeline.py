@@ -10,12 +10,18 @@ from django.utils import timezone
 
 from codat_sandbox import limits
 from codat_sandbox.models import SandboxSync
-from integrations.ledger.models import BankAccount, CategoryMapping, LedgerAccount, Supplier
+from integrations.ledger.models import (
+    BankAccount,
+    CardMapping,
+    CategoryMapping,
+    LedgerAccount,
+    Supplier,
+)
 from integrations.syncs.models import Sync, SyncTransaction
 from integrations.syncs.services import follow, preflight, push, receipts
 from integrations.transactions.models import Receipt, Transaction
 from tests.integration.helpers import advance_until, tiny_png
-from tests.models.factories import make_category, make_receipt
+from tests.models.factories import make_card, make_category, make_receipt
 
 from .helpers import PIPELINE, linked_portal
 
@@ -212,3 +218,42 @@ def test_webhooks_out_of_order_and_repeated_end_in_codats_latest_word(codat, web
     assert txn.status == Transaction.Status.COMPLETED
     assert txn.ledger_record_id == portal.ledger_records(txn)[0].record_id
     assert sorted(Sync.objects.values_list("status_code", flat=True)) == [2000, 5130]
+
+
+def test_adjustments_go_in_batches_where_the_platform_takes_them(codat):
+    portal = linked_portal(codat, platform_key="pqsw")  # QuickBooks Desktop
+    accounts = codat.get_mapping_options(portal.codat_id)["accounts"]
+    adjustable = [a for a in accounts if "adjustment-transactions" in (a.get("validFor") or [])]
+    target = next(a for a in adjustable if not a["isBankAccount"])
+    source = next(a for a in adjustable if a["isBankAccount"])
+    account, _ = LedgerAccount.objects.get_or_create(
+        company=portal.company, codat_id=target["id"], defaults={"name": target["name"]}
+    )
+    account.valid_for = ["adjustment-transactions"]
+    account.save()
+    bank, _ = BankAccount.objects.get_or_create(
+        company=portal.company,
+        codat_id=source["id"],
+        defaults={"name": source["name"], "currency": portal.linked.currency},
+    )
+    category = make_category(portal.company, name="Write-offs")
+    CategoryMapping.objects.create(category=category, account=account)
+    card = make_card(portal.company, currency=portal.linked.currency)
+    CardMapping.objects.create(card=card, bank_account=bank)
+    rows = [
+        portal.expense(
+            kind=Transaction.Kind.ADJUSTMENT, expense_type="", card=card, category=category
+        )
+        for _ in range(3)
+    ]
+
+    assert preflight.preflight_company(portal.company.pk).queued == 3
+    assert push.push_company(portal.company.pk).sent == 1
+    follow.poll_due()
+
+    assert list(SandboxSync.objects.values_list("kind", flat=True)) == ["adjustment"]
+    for txn in rows:
+        txn.refresh_from_db()
+        assert txn.status == Transaction.Status.COMPLETED, txn.needs_attention_reason
+        [journal] = portal.ledger_records(txn)
+        assert journal.data["totalDebit"] == txn.total_amount
