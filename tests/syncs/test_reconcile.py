@@ -103,3 +103,12 @@ def test_a_failure_on_a_deauthorised_sync_waits_for_relinking():
 )
 def test_readable_reasons(status, message, expected):
     assert reconcile.readable_reason(status, message) == expected
+
+
+def test_a_duplicate_protection_sync_hands_its_transactions_back_to_be_located():
+    txn = make_transaction(make_company(), status=Transaction.Status.SYNCING)
+    sync = _carrying(txn)
+    statuses = _status(txn, "PushError", "Duplicate")
+    assert reconcile.reconcile_sync(sync, statuses, duplicate=True) == [txn.pk]
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.SYNCING
