@@ -306,6 +306,16 @@ if any(not secret.startswith("whsec_") for secret in CODAT_WEBHOOK_SECRETS):
     )
 CODAT_TIMEOUT_SECONDS = env_int("CODAT_TIMEOUT_SECONDS", default=30, minimum=1)
 
+# The sync pipeline: how long webhooks get to close a sync before the poller looks (then
+# backing off, doubling up to the maximum), and the backoff of a write to resend or check.
+SYNC_POLL_DELAY_SECONDS = env_int("SYNC_POLL_DELAY_SECONDS", default=60)
+SYNC_POLL_MAX_SECONDS = env_int("SYNC_POLL_MAX_SECONDS", default=900, minimum=1)
+SYNC_RETRY_BASE_SECONDS = env_int("SYNC_RETRY_BASE_SECONDS", default=5)
+SYNC_RETRY_MAX_SECONDS = env_int("SYNC_RETRY_MAX_SECONDS", default=300, minimum=1)
+# After this long a worker's claim on a send, a poll or an upload is taken to be a dead
+# worker's; it must outlast the slowest Codat request (CODAT_TIMEOUT_SECONDS).
+SYNC_CLAIM_LEASE_SECONDS = env_int("SYNC_CLAIM_LEASE_SECONDS", default=300, minimum=1)
+
 # The sandbox's own settings (only read by codat_sandbox; the portal never imports them).
 CODAT_SANDBOX_API_KEYS = env.list("CODAT_SANDBOX_API_KEYS", default=[DEV_CODAT_API_KEY])
 CODAT_SANDBOX_WEBHOOK_URL = env.str(

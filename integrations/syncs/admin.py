@@ -25,15 +25,22 @@ class SyncAdmin(ReadOnlyAdmin):
         "requested_at",
         "company",
         "kind",
+        "send_state",
         "status_code",
         "status_label_display",
         "counts",
         "completed_at",
         "codat_sync_id",
     ]
-    list_filter = ["status_code", "kind", "data_pushed"]
+    list_filter = ["send_state", "status_code", "kind", "data_pushed"]
     list_select_related = ["company"]
-    search_fields = ["codat_sync_id", "idempotency_key", "company__name", "error_message"]
+    search_fields = [
+        "codat_sync_id",
+        "idempotency_key",
+        "company__name",
+        "error_message",
+        "last_error",
+    ]
     date_hierarchy = "requested_at"
     inlines = [SyncTransactionInline]
 

@@ -16,8 +16,13 @@ from integrations.transactions.models import Transaction
 
 class SyncQuerySet(models.QuerySet):
     def open(self):
-        """Syncs Codat has not finished: not yet acknowledged, or reporting a 1xxx code."""
-        return self.filter(Q(status_code__isnull=True) | Q(status_code__lt=2000))
+        """Syncs Codat has not finished: not yet acknowledged, or reporting a 1xxx code.
+
+        A request Codat refused outright never became a sync, so it is not open either.
+        """
+        return self.filter(Q(status_code__isnull=True) | Q(status_code__lt=2000)).exclude(
+            send_state="rejected"
+        )
 
     def finished(self):
         return self.filter(status_code__gte=2000)
@@ -50,6 +55,18 @@ class Sync(models.Model):
         PROCESSING_ERROR = 5120, "Data processing error"
         WRITE_ERROR = 5130, "Data write error"
 
+    # Where the write request itself stands, apart from the sync Codat runs once it accepted it.
+    class SendState(models.TextChoices):
+        SENDING = "sending", "Sending"
+        # Not sent, or refused before Codat did anything (429, 409 same key in flight):
+        # sending again with the same Idempotency-Key is safe.
+        RETRY = "retry", "Waiting to send again"
+        # A 5xx, a timeout or a crash: Codat may have started the sync. Its syncs are checked
+        # for these transactions before anything is sent again.
+        UNKNOWN = "unknown", "Outcome unknown"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Refused"
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="syncs")
     # Null while the write request is in flight: the row is made first, with the Idempotency-Key
     # the request carries, so a crash between sending and saving the answer can be replayed.
@@ -67,6 +84,14 @@ class Sync(models.Model):
     requested_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    send_state = models.CharField(max_length=16, choices=SendState, default=SendState.SENDING)
+    # Requests made for this sync beyond the first send: resends and polls, for the backoff.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the sender or the poller should next look at this sync.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim on the sync while it sends or polls; older than the lease means it died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
 
     objects = SyncQuerySet.as_manager()
 
@@ -91,6 +116,13 @@ class Sync(models.Model):
                 condition=Q(status_code__isnull=True) | Q(status_code__lt=2000),
                 name="sync_open_by_last_polled",
             ),
+            # The sender and poller: unfinished syncs whose next look is due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=~Q(send_state="rejected")
+                & (Q(status_code__isnull=True) | Q(status_code__lt=2000)),
+                name="sync_unfinished_due",
+            ),
         ]
 
     def __str__(self):
@@ -109,14 +141,14 @@ class Sync(models.Model):
     @property
     def status_label(self):
         if self.status_code is None:
-            return "Requested"
+            return self.SendState(self.send_state).label
         if self.status_code in self.StatusCode.values:
             return self.StatusCode(self.status_code).label
         return f"Code {self.status_code}"
 
     @property
     def is_terminal(self):
-        return self.code_is_terminal(self.status_code)
+        return self.send_state == self.SendState.REJECTED or self.code_is_terminal(self.status_code)
 
     @property
     def is_success(self):

@@ -8,7 +8,14 @@ from .models import Receipt, Transaction
 class ReceiptInline(admin.TabularInline):
     model = Receipt
     extra = 0
-    fields = ["original_filename", "size", "content_type", "upload_status", "codat_attachment_id"]
+    fields = [
+        "original_filename",
+        "size",
+        "content_type",
+        "upload_status",
+        "error",
+        "codat_attachment_id",
+    ]
     readonly_fields = fields
     show_change_link = True
 
@@ -26,11 +33,20 @@ class TransactionAdmin(AuditedModelAdmin):
         "merchant_name",
         "amount_display",
         "status",
+        "attention_code",
         "id",
     ]
-    list_filter = ["status", "kind", "expense_type", "currency"]
+    # The operator's first question about a stuck row: why (the code, then the reason's words).
+    list_filter = ["status", "attention_code", "kind", "expense_type", "currency", "pending_edit"]
     list_select_related = ["company"]
-    search_fields = ["id", "merchant_name", "reference", "ledger_record_id", "company__name"]
+    search_fields = [
+        "id",
+        "merchant_name",
+        "reference",
+        "ledger_record_id",
+        "company__name",
+        "needs_attention_reason",
+    ]
     date_hierarchy = "issue_date"
     autocomplete_fields = [
         "company",

@@ -41,6 +41,41 @@ class Transaction(models.Model):
         COMPLETED = "completed", "In the ledger"
         FAILED = "failed", "Failed"
 
+    # Why a transaction needs attention: a stable code the pages and the partner API can act on,
+    # beside the sentence in `needs_attention_reason` a person reads.
+    class AttentionCode(models.TextChoices):
+        CONNECTION_NOT_LINKED = "connection_not_linked", "Accounting software not connected"
+        LEDGER_NOT_LOADED = "ledger_not_loaded", "Ledger details not loaded yet"
+        KIND_NOT_SUPPORTED = "kind_not_supported", "Not supported by the accounting software"
+        TYPE_NOT_SUPPORTED = "type_not_supported", "Transaction type not supported"
+        NO_CATEGORY = "no_category", "No expense category"
+        CATEGORY_NOT_MAPPED = "category_not_mapped", "Category not mapped to an account"
+        ACCOUNT_ARCHIVED = "account_archived", "Mapped account archived"
+        ACCOUNT_NOT_VALID = "account_not_valid", "Mapped account not valid for this type"
+        TAX_RATE_NOT_VALID = "tax_rate_not_valid", "Tax rate not valid for this type"
+        NO_BANK_ACCOUNT = "no_bank_account", "No bank account"
+        BANK_ACCOUNT_ARCHIVED = "bank_account_archived", "Bank account archived"
+        CARD_TYPE_REFUSED = "card_type_refused", "Needs a credit card account"
+        NO_CONTACT = "no_contact", "No supplier or customer"
+        CONTACT_ARCHIVED = "contact_archived", "Supplier or customer archived"
+        CONTACT_CURRENCY = "contact_currency", "Supplier currency differs"
+        CURRENCY_NOT_ALLOWED = "currency_not_allowed", "Currency combination not allowed"
+        CURRENCY_RATE_MISSING = "currency_rate_missing", "Exchange rate missing"
+        TRANSFER_INCOMPLETE = "transfer_incomplete", "Transfer accounts or amounts missing"
+        LOCKED_PERIOD = "locked_period", "Dated in a locked period"
+        REJECTED_BY_CODAT = "rejected_by_codat", "Refused by Codat"
+        REJECTED_BY_LEDGER = "rejected_by_ledger", "Refused by the accounting software"
+        EDIT_NOT_SUPPORTED = "edit_not_supported", "Change it in the accounting software"
+
+    # The page where the person fixes it; delivery apps turn this into a link.
+    class Screen(models.TextChoices):
+        TRANSACTION = "transaction", "The transaction"
+        CATEGORY_MAPPING = "category_mapping", "Category mapping"
+        CARD_MAPPING = "card_mapping", "Card mapping"
+        COMPANY_DEFAULTS = "company_defaults", "Company defaults"
+        CONNECTION = "connection", "Accounting connection"
+        LEDGER = "ledger", "The accounting software itself"
+
     IN_FLIGHT_STATUSES = (Status.QUEUED, Status.PUSHING, Status.SYNCING)
     EDITABLE_STATUSES = (Status.DRAFT, Status.READY, Status.NEEDS_ATTENTION, Status.FAILED)
 
@@ -92,7 +127,12 @@ class Transaction(models.Model):
     # When `status` last changed; the sweeper re-queues work that sits in flight too long.
     status_changed_at = models.DateTimeField(default=timezone.now)
     needs_attention_reason = models.TextField(blank=True)
+    attention_code = models.CharField(max_length=32, choices=AttentionCode, blank=True)
+    attention_screen = models.CharField(max_length=24, choices=Screen, blank=True)
     ledger_record_id = models.CharField(max_length=255, blank=True)
+    # Changed after it was written to the ledger: the next push sends Codat's update, not a
+    # create (or, where the platform takes no updates, pre-flight says to change it there).
+    pending_edit = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -205,6 +245,14 @@ class Receipt(models.Model):
     )
     codat_attachment_id = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Sent with each upload. A timeout keeps it (Codat replays a finished upload instead of
+    # attaching the file twice); an error answer replaces it, as Codat would replay the error.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    # A failed upload waits until then before the next try (None: as soon as it is due).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When the current upload was claimed; a claim older than the lease is a dead worker's.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     uploaded_at = models.DateTimeField(null=True, blank=True)
 

@@ -66,7 +66,8 @@ def test_it_flags_long_running_and_duplicate_syncs():
 def test_it_labels_known_unknown_and_unacknowledged_codes():
     assert Sync(status_code=5080).status_label == "Duplication protection"
     assert Sync(status_code=5999).status_label == "Code 5999"
-    assert Sync(status_code=None).status_label == "Requested"
+    assert Sync(status_code=None).status_label == "Sending"
+    assert Sync(status_code=None, send_state="unknown").status_label == "Outcome unknown"
 
 
 def test_it_finds_open_syncs():
@@ -76,7 +77,9 @@ def test_it_finds_open_syncs():
     stuck = make_sync(company, status_code=1010)
     make_sync(company, status_code=2000)
     make_sync(company, status_code=5130)
+    refused = make_sync(company, codat_sync_id=None, status_code=None, send_state="rejected")
     assert set(Sync.objects.open()) == {requested, running, stuck}
+    assert refused.is_terminal and not requested.is_terminal
     assert Sync.objects.finished().count() == 2
 
 

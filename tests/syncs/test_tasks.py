@@ -1,0 +1,64 @@
+"""The Celery tasks only call the services and own the retry policy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from integrations.syncs import tasks
+from integrations.syncs.services import follow, push, receipts
+from integrations.syncs.services.preflight import PreflightResult
+from tests.models.factories import make_transaction
+
+
+def test_push_retries_when_codat_asks_to_wait(monkeypatch):
+    monkeypatch.setattr(push, "push_company", lambda company_id: push.PushResult(retry_after=7))
+    retried = []
+    monkeypatch.setattr(
+        tasks.push_company, "retry", lambda **kw: retried.append(kw) or Retry("again")
+    )
+    with pytest.raises(Retry):
+        tasks.push_company.run(3)
+    assert retried == [{"countdown": 7}]
+
+
+def test_push_done_needs_no_retry(monkeypatch):
+    monkeypatch.setattr(push, "push_company", lambda company_id: push.PushResult(sent=1))
+    tasks.push_company.run(3)
+
+
+def test_preflight_hands_queued_work_to_the_push(monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        tasks.preflight, "preflight_company", lambda company_id: PreflightResult(2, 0)
+    )
+    monkeypatch.setattr(tasks.push_company, "delay", sent.append)
+    tasks.preflight_company.run(5)
+    assert sent == [5]
+
+
+def test_a_finished_sync_starts_its_receipt_uploads(monkeypatch):
+    finished = type("S", (), {"is_terminal": True})()
+    monkeypatch.setattr(follow, "follow_sync", lambda sync_id: finished)
+    monkeypatch.setattr(receipts, "transactions_with_pending_receipts", lambda sync: ["t1"])
+    uploads = []
+    monkeypatch.setattr(tasks.upload_receipts, "delay", uploads.append)
+    tasks.follow_sync.run(9)
+    assert uploads == ["t1"]
+
+
+@pytest.mark.django_db
+def test_the_poller_restarts_pushes_whose_task_was_lost(monkeypatch):
+    stale = make_transaction(
+        status="queued", status_changed_at=timezone.now() - timedelta(minutes=10)
+    )
+    make_transaction(status="queued")  # just queued: its own task is still coming
+    monkeypatch.setattr(follow, "poll_due", lambda: None)
+    monkeypatch.setattr(receipts, "upload_due", lambda: None)
+    pushed = []
+    monkeypatch.setattr(tasks.push_company, "delay", pushed.append)
+    tasks.poll_syncs.run()
+    assert pushed == [stale.company_id]
