@@ -29,6 +29,7 @@ class CompanyQuerySet(models.QuerySet):
             accounting_status=Subquery(accounting.values("status")[:1]),
             latest_sync_pk=Subquery(latest_sync.values("pk")[:1]),
             latest_sync_code=Subquery(latest_sync.values("status_code")[:1]),
+            latest_sync_send_state=Subquery(latest_sync.values("send_state")[:1]),
         )
 
 
@@ -58,7 +59,7 @@ class Company(models.Model):
         return self.name
 
     @staticmethod
-    def health_from(accounting_status, latest_sync_pk, latest_sync_code):
+    def health_from(accounting_status, latest_sync_pk, latest_sync_code, latest_sync_send_state=""):
         """The one definition of a company's health; every page, the admin and the workers ask it.
 
         Authorisation comes first: a company whose ledger we cannot reach is not helped by
@@ -70,6 +71,10 @@ class Company(models.Model):
         if latest_sync_pk is None:
             return Company.Health.NEVER_SYNCED
         Sync = apps.get_model("syncs", "Sync")
+        if latest_sync_send_state == Sync.SendState.REJECTED:
+            # Codat refused the request outright (a 400): nothing is syncing, and the
+            # transactions it carried failed.
+            return Company.Health.FAILING
         if not Sync.code_is_terminal(latest_sync_code):
             return Company.Health.SYNCING
         if Sync.code_is_success(latest_sync_code):
@@ -79,7 +84,10 @@ class Company(models.Model):
     def get_health(self):
         if hasattr(self, "latest_sync_code"):  # annotated by CompanyQuerySet.with_health()
             return self.health_from(
-                self.accounting_status, self.latest_sync_pk, self.latest_sync_code
+                self.accounting_status,
+                self.latest_sync_pk,
+                self.latest_sync_code,
+                self.latest_sync_send_state,
             )
         connection = self.accounting_connection()
         latest = self.syncs.order_by("-requested_at", "-pk").first()
@@ -87,6 +95,7 @@ class Company(models.Model):
             connection.status if connection else None,
             latest.pk if latest else None,
             latest.status_code if latest else None,
+            latest.send_state if latest else "",
         )
 
     @cached_property

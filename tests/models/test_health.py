@@ -14,7 +14,8 @@ H = Company.Health
 
 def company_with(connection_status, sync_codes):
     """A company whose accounting connection has `connection_status` (None: no connection) and
-    whose syncs, oldest first, reported `sync_codes` ("requested": not yet acknowledged)."""
+    whose syncs, oldest first, reported `sync_codes` ("requested": not yet acknowledged;
+    "rejected": refused by Codat before it became a sync)."""
     company = make_company()
     if connection_status:
         make_connection(company, status=connection_status)
@@ -22,6 +23,8 @@ def company_with(connection_status, sync_codes):
     for i, code in enumerate(sync_codes):
         if code == "requested":
             fields = {"codat_sync_id": None, "status_code": None}
+        elif code == "rejected":
+            fields = {"codat_sync_id": None, "status_code": None, "send_state": "rejected"}
         else:
             fields = {"status_code": code}
         make_sync(company, requested_at=start + timedelta(hours=i), **fields)
@@ -43,6 +46,8 @@ CASES = [
     ("failure fixed by a later success", "Linked", [5130, 2000], H.OK),
     ("success followed by a failure", "Linked", [2000, 5120], H.FAILING),
     ("retry running after a failure", "Linked", [5130, 1000], H.SYNCING),
+    ("request refused outright by Codat", "Linked", ["rejected"], H.FAILING),
+    ("refused request after a success", "Linked", [2000, "rejected"], H.FAILING),
     ("deauthorised after syncing well", "Deauthorized", [2000], H.NEEDS_AUTH),
     ("unlinked", "Unlinked", [2000], H.NEEDS_AUTH),
 ]
