@@ -16,7 +16,14 @@ pytestmark = pytest.mark.django_db
 
 APP_LABELS = ["companies", "ledger", "transactions", "syncs"]
 MODELS = [m for label in APP_LABELS for m in apps.get_app_config(label).get_models()]
-READ_ONLY = {"auditevent", "sync", "synctransaction", "writeoperation", "webhookevent"}
+READ_ONLY = {
+    "auditevent",
+    "sync",
+    "synctransaction",
+    "writeoperation",
+    "webhookevent",
+    "requestlease",
+}
 
 
 def url(model, view, *args):
