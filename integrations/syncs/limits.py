@@ -294,18 +294,19 @@ class CodatLimiter:
         """Raise GateRefusal if background work should not send a request now."""
         now = now or timezone.now()
         values = cache.get_many([QUOTA_CACHE_KEY, HOLD_CACHE_KEY])
-        hold_until = values.get(HOLD_CACHE_KEY)
-        if hold_until is not None and hold_until > now:
-            raise GateRefusal(
-                "Codat answered 429; waiting out its Retry-After",
-                retry_after=(hold_until - now).total_seconds(),
-            )
+        # The quota first: when both apply it is the more telling reason, and the longer wait.
         state = _current(values.get(QUOTA_CACHE_KEY), now)
         if state is not None and state.remaining <= reserve_size(state.limit):
             raise GateRefusal(
                 f"only the daily quota's reserve is left ({state.remaining} requests)",
                 retry_after=state.seconds_to_reset(now),
                 quota_reserved=True,
+            )
+        hold_until = values.get(HOLD_CACHE_KEY)
+        if hold_until is not None and hold_until > now:
+            raise GateRefusal(
+                "Codat answered 429; waiting out its Retry-After",
+                retry_after=(hold_until - now).total_seconds(),
             )
 
     def _acquire(self, company_id: str) -> str:
