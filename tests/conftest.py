@@ -13,3 +13,14 @@ def _no_sandbox_background_thread(settings):
     # where they need deliveries; a daemon thread writing the database behind a test's back
     # would only add races (and a second connection to SQLite's shared in-memory test database).
     settings.CODAT_SANDBOX_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_codat_quota():
+    # The limiter keeps Codat's quota and any 429 hold in the shared cache (a file or Redis,
+    # outliving the test); one test exhausting the sandbox's quota must not hold back the next.
+    from django.core.cache import cache
+
+    from integrations.syncs.limits import HOLD_CACHE_KEY, QUOTA_CACHE_KEY
+
+    cache.delete_many([QUOTA_CACHE_KEY, HOLD_CACHE_KEY])
