@@ -63,6 +63,10 @@ def test_a_raised_limit_takes_effect(database_slots):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("backend", ["redis", "database"])
 def test_eleven_concurrent_acquirers_ten_succeed(request, backend):
+    if backend == "database" and connection.vendor == "sqlite":
+        # The in-memory test database is shared-cache: a second writer fails at once with
+        # "table is locked" instead of waiting, unlike the file database the app uses.
+        pytest.skip("concurrent writers need PostgreSQL (as in CI)")
     slots = request.getfixturevalue(f"{backend}_slots")(limit=10)
     acme = company()
     barrier = threading.Barrier(11)
