@@ -15,6 +15,7 @@ Codat themselves: enqueue a task for that.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from integrations.codat import encoding
 from integrations.codat.webhooks import VerifiedWebhook
 from integrations.companies.models import Company
 
@@ -89,7 +91,9 @@ def receive(webhook: VerifiedWebhook) -> tuple[WebhookEvent, bool]:
     nothing. Cheap on purpose (one or two queries): Codat wants an answer within 15 seconds and
     a slow receiver turns into retries.
     """
-    envelope = dict(webhook.payload)
+    # The verifier keeps JSON numbers as Decimal (exact money); a JSONField cannot store those,
+    # so they go in as floats, whose shortest repr round-trips amounts like 12.34 unchanged.
+    envelope = json.loads(encoding.dumps(webhook.payload))
     event_type = str(envelope.get("eventType") or "")[:_EVENT_TYPE_LENGTH]
     with transaction.atomic():
         event, created = WebhookEvent.objects.get_or_create(

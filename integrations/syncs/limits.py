@@ -33,10 +33,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from integrations.codat.errors import GateRefusal, RateLimit
 
-from .models import RequestLease
+from . import events
+from .models import RequestLease, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,33 @@ def hold_background(seconds: float, now: datetime | None = None) -> None:
     current = cache.get(HOLD_CACHE_KEY)
     if current is None or current < until:
         cache.set(HOLD_CACHE_KEY, until, timeout=math.ceil(seconds) + 1)
+
+
+@events.handles("client.rateLimit.reached", "client.rateLimit.reset")
+def follow_quota_webhook(event: WebhookEvent) -> None:
+    """Codat says the quota ran out, or was reset: every process learns it before its next call."""
+    if event.event_type == "client.rateLimit.reset":
+        cache.delete_many([QUOTA_CACHE_KEY, HOLD_CACHE_KEY])
+        return
+    data = event.data
+    try:
+        reset = parse_datetime(str(data.get("expiryDate") or ""))
+    except ValueError:
+        reset = None
+    record_rate_limit(
+        RateLimit(
+            limit=_int_or_none(data.get("dailyQuota")),
+            remaining=_int_or_none(data.get("quotaRemaining")) or 0,
+            reset=reset if reset is None or timezone.is_aware(reset) else None,
+        )
+    )
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _current(state: QuotaState | None, now: datetime) -> QuotaState | None:

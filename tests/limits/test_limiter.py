@@ -242,3 +242,35 @@ def test_the_backend_follows_redis_url(settings):
     assert isinstance(limits.default_slots(), limits.DatabaseSlots)
     settings.REDIS_URL = "redis://127.0.0.1:6379/5"
     assert isinstance(limits.default_slots(), limits.RedisSlots)
+
+
+def test_codats_quota_webhooks_reach_every_process(make_client, database_slots):
+    from integrations.syncs import events
+    from integrations.syncs.models import WebhookEvent
+
+    def event(event_type, payload):
+        return WebhookEvent.objects.create(
+            webhook_id=str(uuid.uuid4()),
+            event_type=event_type,
+            payload={"eventType": event_type, "payload": payload},
+        )
+
+    reached = event(
+        "client.rateLimit.reached",
+        {"dailyQuota": 2000, "quotaRemaining": 0, "expiryDate": "2099-01-01T00:00:00Z"},
+    )
+    assert events.process_event(reached.pk).outcome == WebhookEvent.Outcome.PROCESSED
+    assert limits.quota_state().remaining == 0
+    client, fake = make_client(ok(), slots=database_slots())
+    with pytest.raises(CodatQuotaReservedError):
+        client.get_company(COMPANY_ID)
+    assert fake.requests == []
+
+    reset = event(
+        "client.rateLimit.reset",
+        {"dailyQuota": 2000, "quotaRemaining": 2000, "expiryDate": "2099-01-02T00:00:00Z"},
+    )
+    assert events.process_event(reset.pk).outcome == WebhookEvent.Outcome.PROCESSED
+    assert limits.quota_state() is None
+    client.get_company(COMPANY_ID)
+    assert len(fake.requests) == 1

@@ -70,6 +70,16 @@ def test_a_redelivery_answers_2xx_and_changes_nothing(codat, django_capture_on_c
     assert queued == []
 
 
+def test_numbers_in_the_payload_are_stored_as_sent(codat):
+    raw = (
+        b'{"id": "msg_amounts", "eventType": "x.y", "payload": '
+        b'{"amount": 12.34, "big": 1234567.89, "count": 3}}'
+    )
+
+    assert post(codat, *signed(raw, webhook_id="msg_amounts")).status_code == 200
+    assert WebhookEvent.objects.get().data == {"amount": 12.34, "big": 1234567.89, "count": 3}
+
+
 def test_the_company_is_left_empty_when_not_ours(codat):
     post(codat, *signed(envelope(company_id="not-a-uuid")))
     post(codat, *signed(envelope(company_id=str(uuid.uuid4()))))
