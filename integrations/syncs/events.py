@@ -107,7 +107,9 @@ def receive(webhook: VerifiedWebhook) -> tuple[WebhookEvent, bool]:
             },
         )
         if created:
-            transaction.on_commit(lambda: _enqueue(event.pk))
+            # robust: with the broker down the event is stored all the same and Codat gets its
+            # 2xx; the sweeper queues it once the broker is back (queued_at is set above).
+            transaction.on_commit(lambda: _enqueue(event.pk), robust=True)
     return event, created
 
 

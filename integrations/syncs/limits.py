@@ -31,9 +31,11 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from redis.exceptions import RedisError
 
 from integrations.codat.errors import GateRefusal, RateLimit
 
@@ -317,7 +319,11 @@ class CodatLimiter:
         try:
             yield
         finally:
-            self.slots.release(company_id, token)
+            try:
+                self.slots.release(company_id, token)
+            except (RedisError, DatabaseError):
+                # The lease runs out on its own; the request's own outcome matters more.
+                logger.exception("Could not release a Codat request slot")
 
     def check_quota(self, now: datetime | None = None) -> None:
         """Raise GateRefusal if background work should not send a request now."""
@@ -341,7 +347,15 @@ class CodatLimiter:
     def _acquire(self, company_id: str) -> str:
         deadline = time.monotonic() + self.wait_seconds
         while True:
-            token = self.slots.try_acquire(company_id)
+            try:
+                token = self.slots.try_acquire(company_id)
+            except (RedisError, DatabaseError) as exc:
+                # Fail closed but retryable: without the shared count, sending could break
+                # Codat's limit for everyone else.
+                logger.warning("Codat limiter unavailable: %s", exc)
+                raise GateRefusal(
+                    "the request limiter is unavailable", retry_after=BUSY_RETRY_SECONDS
+                ) from exc
             if token is not None:
                 return token
             if time.monotonic() >= deadline:

@@ -70,7 +70,6 @@ class CodatTask(Task):
     rows the task works on say where the work stands, so a sweeper can pick it up later.
     """
 
-    abstract = True
     max_retries = DEFAULT_MAX_RETRIES
     backoff_base = DEFAULT_BASE_SECONDS
     backoff_cap = DEFAULT_CAP_SECONDS

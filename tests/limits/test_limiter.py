@@ -274,3 +274,19 @@ def test_codats_quota_webhooks_reach_every_process(make_client, database_slots):
     assert limits.quota_state() is None
     client.get_company(COMPANY_ID)
     assert len(fake.requests) == 1
+
+
+def test_an_unreachable_limiter_holds_requests_back_retryably(make_client):
+    import redis
+
+    # Nothing listens on port 1: every call to this Redis fails at once.
+    unreachable = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    slots = limits.RedisSlots(unreachable, limit=10, lease_seconds=60)
+    client, fake = make_client(ok(), slots=slots)
+
+    with pytest.raises(CodatHeldBackError) as caught:
+        client.get_company(COMPANY_ID)
+
+    assert fake.requests == []
+    assert caught.value.retryable
+    assert "limiter is unavailable" in str(caught.value)

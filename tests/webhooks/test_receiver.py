@@ -194,3 +194,31 @@ def test_the_handler_runs_in_the_background_after_the_answer(
 
     assert seen == [body["payload"]["syncId"]]
     assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.PROCESSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_the_event_is_kept_and_swept_later(codat, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.syncs import events
+
+    def broker_down(event_id, countdown=None):
+        raise ConnectionRefusedError("broker unreachable")
+
+    monkeypatch.setattr(events, "_enqueue", broker_down)
+    body = envelope()
+
+    response = post(codat, *signed(body))
+
+    # Codat hears "stored", so it stops retrying; the sweeper is what queues it later.
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.outcome == WebhookEvent.Outcome.PENDING
+    queued = []
+    monkeypatch.setattr(
+        events, "_enqueue", lambda event_id, countdown=None: queued.append(event_id)
+    )
+    assert events.sweep_events(timezone.now() + timedelta(minutes=16)) == 1
+    assert queued == [event.pk]
