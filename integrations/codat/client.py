@@ -15,7 +15,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import IO, Any, Literal, Protocol, Self
@@ -96,7 +95,7 @@ class RequestGate(Protocol):
     The implementation the app uses is ``integrations.syncs.limits.CodatLimiter``.
     """
 
-    def slot(self, company_id: str | None) -> AbstractContextManager[object]: ...
+    def slot(self, company_id: str | None) -> contextlib.AbstractContextManager[object]: ...
 
     def record(
         self,
@@ -110,7 +109,7 @@ class RequestGate(Protocol):
 class _OpenGate:
     """No limits: for tests and scripts that build a client by hand."""
 
-    def slot(self, company_id: str | None) -> AbstractContextManager[object]:
+    def slot(self, company_id: str | None) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext()
 
     def record(self, company_id, status_code, rate_limit, retry_after) -> None:
