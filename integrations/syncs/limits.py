@@ -224,30 +224,33 @@ class DatabaseSlots:
     def _free(now: datetime) -> Q:
         return Q(lease_until__isnull=True) | Q(lease_until__lte=now)
 
+    def _free_slots(self, company_id: str, now: datetime) -> list[int]:
+        return list(self._rows(company_id).filter(self._free(now)).values_list("pk", flat=True))
+
     def try_acquire(self, company_id: str) -> str | None:
         token = uuid.uuid4().hex
-        for _ in range(2):
-            now = timezone.now()
-            lease_until = now + timedelta(seconds=self.lease_seconds)
-            free = list(self._rows(company_id).filter(self._free(now)).values_list("pk", flat=True))
-            # Start at a random free slot so concurrent callers mostly try different rows.
-            random.shuffle(free)
-            for pk in free:
-                # The WHERE is checked again by the UPDATE itself: only one caller can win a row.
-                if (
-                    RequestLease.objects.filter(self._free(now), pk=pk).update(
-                        token=token, lease_until=lease_until
-                    )
-                    == 1
-                ):
-                    return token
-            if self._rows(company_id).count() >= self.limit:
-                return None
-            # First request for this company (or the limit was raised): make its slot rows.
-            RequestLease.objects.bulk_create(
-                [RequestLease(codat_company_id=company_id, slot=n) for n in range(self.limit)],
-                ignore_conflicts=True,
+        now = timezone.now()
+        free = self._free_slots(company_id, now)
+        if not free:
+            # Every slot taken, or the company has no slot rows yet (its first request, or the
+            # limit was raised). Listed again either way: another caller may have made the rows
+            # between the two queries, and they would be missed.
+            if self._rows(company_id).count() < self.limit:
+                RequestLease.objects.bulk_create(
+                    [RequestLease(codat_company_id=company_id, slot=n) for n in range(self.limit)],
+                    ignore_conflicts=True,
+                )
+            free = self._free_slots(company_id, now)
+        # Start at a random free slot so concurrent callers mostly try different rows.
+        random.shuffle(free)
+        lease_until = now + timedelta(seconds=self.lease_seconds)
+        for pk in free:
+            # The WHERE is checked again by the UPDATE itself: only one caller can win a row.
+            claimed = RequestLease.objects.filter(self._free(now), pk=pk).update(
+                token=token, lease_until=lease_until
             )
+            if claimed:
+                return token
         return None
 
     def release(self, company_id: str, token: str) -> None:
