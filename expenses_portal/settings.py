@@ -5,6 +5,7 @@ read strictly: a malformed one stops start-up with ImproperlyConfigured naming t
 rather than silently falling back to a default.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "integrations.ledger",
     "integrations.transactions",
     "integrations.syncs",
+    "integrations.webhooks",
 ]
 
 # The embedded Codat sandbox is its own app with its own tables; it is only installed (and so
@@ -217,6 +219,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "integrations.ledger.tasks.refresh_due_ledgers",
         "schedule": 300.0,
     },
+    # Webhook events whose task was lost or whose worker died (integrations.syncs.events).
+    "webhooks-sweep": {"task": "webhooks.sweep_events", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 # How old a company's cached ledger may get before the schedule reads it again, and how long a
@@ -315,6 +319,29 @@ SYNC_RETRY_MAX_SECONDS = env_int("SYNC_RETRY_MAX_SECONDS", default=300, minimum=
 # After this long a worker's claim on a send, a poll or an upload is taken to be a dead
 # worker's; it must outlast the slowest Codat request (CODAT_TIMEOUT_SECONDS).
 SYNC_CLAIM_LEASE_SECONDS = env_int("SYNC_CLAIM_LEASE_SECONDS", default=300, minimum=1)
+# Codat's limits, kept by integrations.syncs.limits across every process (Redis when REDIS_URL
+# is set, the database otherwise). Codat allows 10 requests in flight per company.
+CODAT_CONCURRENCY_PER_COMPANY = env_int("CODAT_CONCURRENCY_PER_COMPANY", default=10, minimum=1)
+# A slot held longer than this is taken to belong to a dead worker and is handed out again.
+CODAT_SLOT_LEASE_SECONDS = env_int(
+    "CODAT_SLOT_LEASE_SECONDS", default=max(120, 2 * CODAT_TIMEOUT_SECONDS), minimum=1
+)
+# How long a request waits for a free slot before giving up with a retryable error.
+CODAT_SLOT_WAIT_SECONDS = env_int("CODAT_SLOT_WAIT_SECONDS", default=5)
+# The part of the daily quota background work leaves for people: a count ("500") or a share
+# of X-Rate-Limit-Limit ("5%").
+CODAT_QUOTA_RESERVE = env.str("CODAT_QUOTA_RESERVE", default="5%").strip()
+if not re.fullmatch(r"\d+%?", CODAT_QUOTA_RESERVE) or (
+    CODAT_QUOTA_RESERVE.endswith("%") and int(CODAT_QUOTA_RESERVE[:-1]) > 100
+):
+    raise ImproperlyConfigured(
+        f"CODAT_QUOTA_RESERVE={CODAT_QUOTA_RESERVE!r} must be a count (500) or a percentage (5%)."
+    )
+
+# Webhook events not finished this long after being queued or claimed are sent again by the
+# sweeper; an event is marked failed after this many attempts.
+WEBHOOK_SWEEP_AFTER_SECONDS = env_int("WEBHOOK_SWEEP_AFTER_SECONDS", default=900, minimum=60)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", default=8, minimum=1)
 
 # The sandbox's own settings (only read by codat_sandbox; the portal never imports them).
 CODAT_SANDBOX_API_KEYS = env.list("CODAT_SANDBOX_API_KEYS", default=[DEV_CODAT_API_KEY])

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("webhooks/", include("integrations.webhooks.urls")),
 ]
 
 if settings.CODAT_SANDBOX_ENABLED:

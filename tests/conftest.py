@@ -19,3 +19,12 @@ def _no_sandbox_background_thread(settings):
 def _sandbox_state_in_tmp(settings, tmp_path):
     # The sandbox gateway's counters and slot files live on disk; each test starts with none.
     settings.CODAT_SANDBOX_STATE_DIR = tmp_path / "codat-sandbox"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_codat_quota():
+    # The limiter keeps Codat's quota and any 429 hold in the shared cache (a file or Redis,
+    # outliving the test); one test exhausting the sandbox's quota must not hold back the next.
+    from integrations.syncs.limits import forget_quota
+
+    forget_quota()

@@ -9,8 +9,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Route prefixes that are not tenant data: Django's admin (staff only, its own permission
-# checks) and the embedded Codat sandbox (a stand-in for Codat itself, off in production).
-NOT_TENANT_SCOPED = ("admin/", "codat-sandbox/")
+# checks), the embedded Codat sandbox (a stand-in for Codat itself, off in production) and the
+# webhook receiver (called by Codat, not a user: it trusts only the signature, and the company
+# comes from the signed payload, never from the URL).
+NOT_TENANT_SCOPED = ("admin/", "codat-sandbox/", "webhooks/")
 
 # route (as Django prints it) -> a function(client_of_other_company, company) returning the URL.
 ISOLATION_CASES: dict = {}

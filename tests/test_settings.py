@@ -111,6 +111,9 @@ def test_embedded_defaults_need_no_server():
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a logging level"),
         ({"CODAT_SANDBOX_WEBHOOK_RETRY_SCHEDULE": "0,5s"}, "must be comma-separated whole"),
         ({"CODAT_SANDBOX_BACKGROUND": "sometimes"}, "CODAT_SANDBOX_BACKGROUND='sometimes'"),
+        ({"CODAT_QUOTA_RESERVE": "5 percent"}, "CODAT_QUOTA_RESERVE='5 percent' must be a count"),
+        ({"CODAT_QUOTA_RESERVE": "150%"}, "CODAT_QUOTA_RESERVE='150%' must be a count"),
+        ({"CODAT_CONCURRENCY_PER_COMPANY": "0"}, "CODAT_CONCURRENCY_PER_COMPANY=0 is below"),
     ],
 )
 def test_it_refuses_to_start_with_a_malformed_value(env, message):

@@ -3,18 +3,21 @@
 No Django models here; ``factory`` is the one module that reads Django settings.
 """
 
-from .client import PRODUCTION_URL, CodatClient
+from .client import PRODUCTION_URL, CodatClient, RequestGate
 from .errors import (
     CodatAlreadyProcessedError,
     CodatAuthError,
     CodatConflictError,
     CodatError,
+    CodatHeldBackError,
     CodatNotFoundError,
+    CodatQuotaReservedError,
     CodatRateLimitedError,
     CodatRedirectError,
     CodatRequestError,
     CodatTransientError,
     CodatValidationError,
+    GateRefusal,
     RateLimit,
 )
 from .webhooks import VerifiedWebhook, WebhookVerificationError, WebhookVerifier, verify_webhook
@@ -26,13 +29,17 @@ __all__ = [
     "CodatClient",
     "CodatConflictError",
     "CodatError",
+    "CodatHeldBackError",
     "CodatNotFoundError",
+    "CodatQuotaReservedError",
     "CodatRateLimitedError",
     "CodatRedirectError",
     "CodatRequestError",
     "CodatTransientError",
     "CodatValidationError",
+    "GateRefusal",
     "RateLimit",
+    "RequestGate",
     "VerifiedWebhook",
     "WebhookVerificationError",
     "WebhookVerifier",

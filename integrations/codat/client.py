@@ -9,14 +9,16 @@ retry policy belongs to the Celery task that knows how long the work may take, a
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import IO, Any, Literal, Self
-from urllib.parse import quote
+from typing import IO, Any, Literal, Protocol, Self
+from urllib.parse import quote, unquote
 
 import httpx
 
@@ -26,12 +28,15 @@ from .errors import (
     CodatAuthError,
     CodatConflictError,
     CodatError,
+    CodatHeldBackError,
     CodatNotFoundError,
+    CodatQuotaReservedError,
     CodatRateLimitedError,
     CodatRedirectError,
     CodatRequestError,
     CodatTransientError,
     CodatValidationError,
+    GateRefusal,
     RateLimit,
     is_previously_processed,
     previously_processed_ids,
@@ -78,6 +83,37 @@ DEFAULT_PAGE_SIZE = 100
 
 _Expect = Literal["object", "array", "nothing"]
 _NO_BODY = object()
+_COMPANY_PATH = re.compile(r"^/companies/([^/?]+)")
+
+
+class RequestGate(Protocol):
+    """What every request passes through: Codat's limits, kept outside the client.
+
+    ``slot`` is entered just before sending and left when the answer (or the failure) is in;
+    it may raise ``GateRefusal`` to hold the request back. ``record`` sees every response.
+    ``company_id`` is None for the few calls not about one company (listing, creating).
+    The implementation the app uses is ``integrations.syncs.limits.CodatLimiter``.
+    """
+
+    def slot(self, company_id: str | None) -> contextlib.AbstractContextManager[object]: ...
+
+    def record(
+        self,
+        company_id: str | None,
+        status_code: int,
+        rate_limit: RateLimit | None,
+        retry_after: float | None,
+    ) -> None: ...
+
+
+class _OpenGate:
+    """No limits: for tests and scripts that build a client by hand."""
+
+    def slot(self, company_id: str | None) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext()
+
+    def record(self, company_id, status_code, rate_limit, retry_after) -> None:
+        pass
 
 
 def _segment(value: object) -> str:
@@ -143,6 +179,9 @@ class CodatClient:
 
     A timeout on a write leaves its outcome unknown. Retry it with the same ``idempotency_key``
     (Codat replays the first response for 90 minutes), which is why every POST/PATCH takes one.
+
+    ``gate`` (a ``RequestGate``) is asked before every request and told about every response;
+    by default there is none. ``integrations.codat.factory.codat_client`` always passes one.
     """
 
     def __init__(
@@ -155,6 +194,7 @@ class CodatClient:
         timeout: float | httpx.Timeout = 30.0,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        gate: RequestGate | None = None,
     ) -> None:
         base_url = base_url.rstrip("/")
         allowed = {production_url.rstrip("/")}
@@ -179,6 +219,7 @@ class CodatClient:
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(transport=transport, follow_redirects=False)
         self._rate_limit: RateLimit | None = None
+        self.gate: RequestGate = gate or _OpenGate()
 
     def __repr__(self) -> str:
         return f"<CodatClient {self.base_url}>"
@@ -227,18 +268,31 @@ class CodatClient:
             key: _query_value(value) for key, value in (params or {}).items() if value is not None
         }
 
+        company_id = _company_of(path)
         started = time.monotonic()
         try:
-            response = self._http.request(
-                method,
-                self.base_url + path,
-                params=query,
-                headers=headers,
-                content=content,
-                files=files,
-                timeout=timeout or self.timeout,
-                follow_redirects=False,
-            )
+            with self.gate.slot(company_id):
+                # Timed from here, so the log shows Codat's time, not the wait for a slot.
+                started = time.monotonic()
+                response = self._http.request(
+                    method,
+                    self.base_url + path,
+                    params=query,
+                    headers=headers,
+                    content=content,
+                    files=files,
+                    timeout=timeout or self.timeout,
+                    follow_redirects=False,
+                )
+        except GateRefusal as exc:
+            held_back = CodatQuotaReservedError if exc.quota_reserved else CodatHeldBackError
+            raise held_back(
+                f"not sent: {exc.reason}",
+                method=method,
+                path=path,
+                rate_limit=self._rate_limit,
+                retry_after=exc.retry_after,
+            ) from exc
         except httpx.TimeoutException as exc:
             raise CodatTransientError(
                 f"timed out ({type(exc).__name__})",
@@ -259,6 +313,8 @@ class CodatClient:
         rate_limit = parse_rate_limit(response.headers)
         if rate_limit is not None:
             self._rate_limit = rate_limit
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        self.gate.record(company_id, response.status_code, rate_limit, retry_after)
         if not response.is_success:
             raise _error_from_response(response, method, path, self._rate_limit)
         if expect == "nothing":
@@ -781,6 +837,12 @@ class CodatClient:
 
 
 # --- Helpers ------------------------------------------------------------------------------------
+
+
+def _company_of(path: str) -> str | None:
+    # Every company-scoped path is built by _company(), so its first segment is the company.
+    match = _COMPANY_PATH.match(path)
+    return unquote(match.group(1)) if match else None
 
 
 def _company(company_id: str) -> str:

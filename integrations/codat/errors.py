@@ -79,6 +79,31 @@ class CodatRateLimitedError(CodatError):
     retryable = True
 
 
+class CodatHeldBackError(CodatRateLimitedError):
+    """Never sent: our own limiter held the request back (no status code; ``retry_after`` set).
+
+    Raised when every one of the company's request slots stayed busy for the whole wait.
+    """
+
+
+class CodatQuotaReservedError(CodatHeldBackError):
+    """Never sent: only the daily quota's reserve is left, and that is kept for people.
+
+    ``retry_after`` runs to the quota's reset (00:00 UTC at Codat).
+    """
+
+
+class GateRefusal(Exception):
+    """What a request gate raises to hold a request back; the client turns it into one of the
+    two errors above, so callers only ever see CodatError subclasses."""
+
+    def __init__(self, reason: str, retry_after: float, *, quota_reserved: bool = False) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        self.quota_reserved = quota_reserved
+        super().__init__(reason)
+
+
 class CodatAuthError(CodatError):
     """401/403: bad or outdated key, or a key not allowed to see the resource."""
 

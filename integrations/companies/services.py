@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from integrations.codat.errors import CodatNotFoundError
 from integrations.codat.factory import codat_client
 from integrations.ledger import services as ledger
+from integrations.syncs import events
 
 from . import tasks
 from .models import AuditEvent, Company, Connection
@@ -238,10 +239,17 @@ def _withdraw(client, codat_company_id: str, connection: Connection, *, actor) -
 # --- Codat's lifecycle webhooks (registered with the webhook registry at merge) ----------------
 
 
+@events.handles(
+    "connection.connected",
+    "connection.disconnected",
+    "connection.reconnected",
+    "connection.deleted",
+    "connection.failed",
+)
 def on_connection_event(event) -> None:
     """connection.connected / .disconnected / .reconnected / .deleted / .failed: Codat's state
     of one of our connections wins over ours. Unknown connections are ignored."""
-    remote = (event.payload or {}).get("connection") or {}
+    remote = event.data.get("connection") or {}
     try:
         status = Connection.Status(remote.get("status"))
     except ValueError:
@@ -251,10 +259,11 @@ def on_connection_event(event) -> None:
     ).update(status=status)
 
 
+@events.handles("company.deleted")
 def on_company_deleted(event) -> None:
     """company.deleted: every connection is gone with it, and the next connect must create a
     new Codat company, so the stored id is cleared (the portal's company and history stay)."""
-    codat_id = _uuid_or_none((event.payload or {}).get("id"))
+    codat_id = _uuid_or_none(event.data.get("id"))
     if codat_id is None:
         return
     with transaction.atomic():

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from integrations.codat.errors import CodatError
 from integrations.codat.factory import codat_client
 from integrations.companies.models import AuditEvent, Company, Connection
+from integrations.syncs import events
 
 from . import upsert
 from .models import LedgerRead, LedgerRefresh
@@ -154,6 +155,7 @@ def start_read(read_id: int) -> bool:
 # --- Waiting for Codat --------------------------------------------------------------------------
 
 
+@events.handles("read.completed", "read.completed.initial")
 def on_read_completed(event) -> None:
     """Webhook handler for `read.completed` and `read.completed.initial`.
 
@@ -161,7 +163,7 @@ def on_read_completed(event) -> None:
     and something we cache changed, a read is opened straight at the import step, so the
     cache follows Codat's daily fetch at no extra request.
     """
-    payload = event.payload or {}
+    payload = event.data
     company = event.company or _company_from(payload)
     if company is None:
         return

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from integrations.companies.admin import ReadOnlyAdmin
 
-from .models import Sync, SyncTransaction, WebhookEvent, WriteOperation
+from .models import RequestLease, Sync, SyncTransaction, WebhookEvent, WriteOperation
 
 
 class SyncTransactionInline(admin.TabularInline):
@@ -80,8 +80,8 @@ class WriteOperationAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "event_type", "company", "processed_at", "has_error"]
-    list_filter = ["event_type", ("processed_at", admin.EmptyFieldListFilter)]
+    list_display = ["received_at", "event_type", "company", "outcome", "attempts", "has_error"]
+    list_filter = ["outcome", "event_type"]
     list_select_related = ["company"]
     search_fields = ["webhook_id", "event_type", "company__name"]
     date_hierarchy = "received_at"
@@ -89,3 +89,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.display(description="Error", boolean=True)
     def has_error(self, obj):
         return bool(obj.processing_error)
+
+
+@admin.register(RequestLease)
+class RequestLeaseAdmin(ReadOnlyAdmin):
+    # Which Codat request slots are held right now (the limiter without Redis).
+    list_display = ["codat_company_id", "slot", "lease_until"]
+    search_fields = ["codat_company_id"]

@@ -252,6 +252,13 @@ class WriteOperation(models.Model):
 class WebhookEvent(models.Model):
     """A webhook delivery from Codat, stored on receipt and processed in the background."""
 
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        PROCESSING = "processing", "Being processed"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (no handler for this event type)"
+        FAILED = "failed", "Failed"
+
     # Codat delivers at least once and keeps the `webhook-id` header across retries, so this
     # unique column is what makes a redelivery a no-op.
     webhook_id = models.CharField(max_length=255, unique=True)
@@ -259,13 +266,30 @@ class WebhookEvent(models.Model):
     company = models.ForeignKey(
         Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_events"
     )
+    # The whole signed envelope (id, eventType, generatedDate, payload) as Codat sent it.
     payload = models.JSONField(default=dict)
+    # Codat's generatedDate: deliveries can arrive out of order, this says which came first.
+    generated_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=Outcome, default=Outcome.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the processing task was last sent for it, and when a worker last claimed it: the
+    # sweeper uses them to tell a lost message or a dead worker from work still in progress.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # When it reached its final outcome (processed, ignored or failed).
     processed_at = models.DateTimeField(null=True, blank=True)
     processing_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed_at__isnull=True, outcome__in=["pending", "processing"])
+                | Q(processed_at__isnull=False, outcome__in=["processed", "ignored", "failed"]),
+                name="webhookevent_processed_at_iff_final",
+            ),
+        ]
         indexes = [
             # The processing task and sweeper: events not processed yet, oldest first.
             models.Index(
@@ -281,3 +305,33 @@ class WebhookEvent(models.Model):
     @property
     def is_processed(self):
         return self.processed_at is not None
+
+    @property
+    def data(self) -> dict:
+        """The event's own payload (the envelope's ``payload``), what handlers read."""
+        inner = self.payload.get("payload") if isinstance(self.payload, dict) else None
+        return inner if isinstance(inner, dict) else {}
+
+
+class RequestLease(models.Model):
+    """One of a Codat company's request slots, for the limiter when there is no Redis.
+
+    Each company has a fixed number of rows (one per allowed in-flight request); a request
+    claims a free or expired row with a conditional UPDATE and frees it afterwards. The lease
+    runs out on its own, so a worker killed mid-request cannot hold a slot for ever.
+    """
+
+    codat_company_id = models.CharField(max_length=64)
+    slot = models.PositiveSmallIntegerField()
+    token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["codat_company_id", "slot"], name="requestlease_unique_company_slot"
+            ),
+        ]
+
+    def __str__(self):
+        return f"slot {self.slot} of {self.codat_company_id}"

@@ -149,7 +149,7 @@ def test_connect_link_and_first_read_fill_the_cache(codat, alice, enqueued, webh
     payload = read_completed(
         webhook_capture, "read.completed.initial", str(company.codat_company_id)
     )
-    ledger.on_read_completed(SimpleNamespace(payload=payload, company=None))
+    ledger.on_read_completed(SimpleNamespace(data=payload, company=None))
     read.refresh_from_db()
     assert read.status == LedgerRead.Status.IMPORTING
     assert ledger.import_read(read.pk)
@@ -241,7 +241,7 @@ def test_refresh_marks_archived_and_gone_records_and_flags_mappings(
     assert ledger.start_read(refresh.pk)
     assert not ledger.start_read(refresh.pk), "a step runs once"
     payload = read_completed(webhook_capture, "read.completed", cid)
-    ledger.on_read_completed(SimpleNamespace(payload=payload, company=company))
+    ledger.on_read_completed(SimpleNamespace(data=payload, company=company))
     assert ledger.import_read(refresh.pk)
 
     assert counts(company) == before, "nothing deleted, nothing duplicated"

@@ -45,7 +45,7 @@ def test_a_linked_company_cannot_connect_again():
 def connection_event(connection, status):
     return SimpleNamespace(
         company=None,
-        payload={"connection": {"id": str(connection.codat_connection_id), "status": status}},
+        data={"connection": {"id": str(connection.codat_connection_id), "status": status}},
     )
 
 
@@ -68,7 +68,7 @@ def test_a_deleted_codat_company_is_forgotten_so_the_next_connect_makes_a_new_on
     company = make_company(codat_company_id=uuid.uuid4())
     connection = make_connection(company, status=Connection.Status.LINKED)
     services.on_company_deleted(
-        SimpleNamespace(company=company, payload={"id": str(company.codat_company_id)})
+        SimpleNamespace(company=company, data={"id": str(company.codat_company_id)})
     )
     company.refresh_from_db()
     connection.refresh_from_db()

@@ -128,7 +128,7 @@ def test_a_read_that_never_finishes_times_out(company, fake_codat, enqueued, set
 def test_codats_own_read_with_changes_is_imported(company, enqueued):
     event = SimpleNamespace(
         company=None,
-        payload={
+        data={
             "referenceCompany": {"id": str(company.codat_company_id)},
             "dataTypes": [{"dataType": "suppliers", "recordsModified": True, "status": "Complete"}],
         },
@@ -148,7 +148,7 @@ def test_codats_own_read_with_changes_is_imported(company, enqueued):
 )
 def test_read_completed_without_news_for_us_does_nothing(company, enqueued, payload):
     payload = {"referenceCompany": {"id": str(company.codat_company_id)}} | payload
-    services.on_read_completed(SimpleNamespace(company=None, payload=payload))
+    services.on_read_completed(SimpleNamespace(company=None, data=payload))
     assert not LedgerRead.objects.exists()
 
 

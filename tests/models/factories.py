@@ -26,7 +26,13 @@ from integrations.ledger.models import (
     TaxRate,
     TrackingCategory,
 )
-from integrations.syncs.models import Sync, SyncTransaction, WebhookEvent, WriteOperation
+from integrations.syncs.models import (
+    RequestLease,
+    Sync,
+    SyncTransaction,
+    WebhookEvent,
+    WriteOperation,
+)
 from integrations.transactions.models import Receipt, Transaction
 
 _seq = itertools.count(1)
@@ -223,5 +229,6 @@ def make_full_graph():
     WebhookEvent.objects.create(
         webhook_id="msg_1", event_type="expenses.sync.successful", company=company
     )
+    RequestLease.objects.create(codat_company_id=str(company.codat_company_id), slot=0)
     AuditEvent.record(user, "mapping.change", obj=mapping, company=company)
     return company

@@ -23,6 +23,7 @@ READ_ONLY = {
     "synctransaction",
     "writeoperation",
     "webhookevent",
+    "requestlease",
 }
 
 

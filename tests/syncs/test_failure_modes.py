@@ -12,6 +12,7 @@ from codat_sandbox.models import SandboxConnection, SandboxSync
 from codat_sandbox.models import SyncTransaction as SandboxItem
 from integrations.companies.models import Connection
 from integrations.ledger.models import RecordStatus
+from integrations.syncs import limits
 from integrations.syncs.models import Sync, SyncTransaction
 from integrations.syncs.services import follow, preflight, push
 from integrations.transactions.models import Transaction
@@ -239,6 +240,7 @@ def test_429_waits_for_retry_after_and_resends_with_the_same_key(codat):
     portal.clear_faults()
     assert follow.poll_due().resumed == 0  # not before Retry-After
     Sync.objects.update(next_attempt_at=None)
+    limits.forget_quota()  # what Codat's client.rateLimit.reset webhook does
     follow.poll_due()
     follow.poll_due()
     sync.refresh_from_db()

@@ -20,6 +20,7 @@ from integrations.codat.client import CodatClient
 from integrations.codat.errors import CodatError
 from integrations.codat.factory import codat_client
 from integrations.companies.models import Company, Connection
+from integrations.syncs import events
 from integrations.syncs.models import Sync
 
 from . import claims, push, reconcile
@@ -170,11 +171,13 @@ def _event_body(event) -> dict:
     return inner if isinstance(inner, dict) and "syncId" not in payload else payload
 
 
+@events.handles("expenses.sync.successful")
 def handle_sync_successful(event) -> None:
     """`expenses.sync.successful`: the sync is done and clean; read its transactions' ids."""
     _handle_sync_event(event, successful=True)
 
 
+@events.handles("expenses.sync.unsuccessful")
 def handle_sync_unsuccessful(event) -> None:
     """`expenses.sync.unsuccessful`: read Codat's status (the code says why) and reconcile."""
     _handle_sync_event(event, successful=False)
