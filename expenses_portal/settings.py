@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "integrations.ledger",
     "integrations.transactions",
     "integrations.syncs",
+    "integrations.demo",
 ]
 
 # The embedded Codat sandbox is its own app with its own tables; it is only installed (and so
@@ -218,6 +219,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 300.0,
     },
 }
+# Simulated card spend for the demo companies every minute (integrations/demo/simulator.py),
+# so `make run` shows spend reaching the sandbox's ledger on its own. Only ever against the
+# sandbox: on by default when both DEBUG and the sandbox are.
+SPEND_SIMULATOR_ENABLED = env_bool(
+    "SPEND_SIMULATOR_ENABLED", default=DEBUG and CODAT_SANDBOX_ENABLED
+)
+if SPEND_SIMULATOR_ENABLED:
+    CELERY_BEAT_SCHEDULE["spend-simulator"] = {
+        "task": "integrations.demo.tasks.simulate_spend",
+        "schedule": 60.0,
+    }
 CELERY_TIMEZONE = "UTC"
 # How old a company's cached ledger may get before the schedule reads it again, and how long a
 # read may wait on Codat before it is given up (the next scheduled one tries again).
