@@ -205,40 +205,44 @@ def wait_for_ledger(company: Company, *, timeout: float) -> LedgerRead | None:
 
 def map_demo_company(company: Company) -> list[str]:
     """Map every category, card and default of `company` that does not resolve yet; returns
-    what was set, in words. Mappings that already resolve are not touched."""
+    what was set, in words. Mappings that already resolve are not touched.
+
+    Each mapping is saved with its audit event on its own, with no transaction around the
+    whole: setting the defaults calls Codat, and no database transaction is held open over
+    an HTTP call. A run stopped half-way is finished by the next one.
+    """
     info = CompanyInfo.objects.filter(company=company).first()
     base = info.base_currency if info is not None else ""
     done = []
-    with transaction.atomic():
-        configuration = CompanyConfiguration.objects.filter(company=company).first()
-        if resolve.configuration_problem(configuration) is not None:
-            configuration = _set_configuration(company, configuration, base)
-            done.append("set the default bank account, supplier and customer")
-        categories = ExpenseCategory.objects.filter(company=company, is_active=True).order_by("pk")
-        for category in categories:
-            mapping = CategoryMapping.objects.filter(category=category).first()
-            if not _category_problems(mapping):
-                continue
-            account = pick_account(company, category.code)
-            if account is None:
-                raise DemoConnectError(f"no expense account in the ledger suits {category}")
-            tax_rate = pick_tax_rate(company, category.code)
-            _save_mapping(
-                company,
-                mapping or CategoryMapping(category=category),
-                account=account,
-                tax_rate=tax_rate,
-            )
-            done.append(f"mapped {category} to {account}")
-        for card in Card.objects.filter(company=company, is_active=True).order_by("pk"):
-            mapping = CardMapping.objects.filter(card=card).first()
-            if mapping is not None and not resolve.bank_account_problem(mapping.bank_account):
-                continue
-            bank = pick_bank_account(company, card.currency, base)
-            if bank is None:
-                raise DemoConnectError(f"no bank account in {card.currency} for {card}")
-            _save_mapping(company, mapping or CardMapping(card=card), bank_account=bank)
-            done.append(f"mapped {card} to {bank}")
+    configuration = CompanyConfiguration.objects.filter(company=company).first()
+    if resolve.configuration_problem(configuration) is not None:
+        _set_configuration(company, configuration, base)
+        done.append("set the default bank account, supplier and customer")
+    categories = ExpenseCategory.objects.filter(company=company, is_active=True).order_by("pk")
+    for category in categories:
+        mapping = CategoryMapping.objects.filter(category=category).first()
+        if not _category_problems(mapping):
+            continue
+        account = pick_account(company, category.code)
+        if account is None:
+            raise DemoConnectError(f"no expense account in the ledger suits {category}")
+        tax_rate = pick_tax_rate(company, category.code)
+        _save_mapping(
+            company,
+            mapping or CategoryMapping(category=category),
+            account=account,
+            tax_rate=tax_rate,
+        )
+        done.append(f"mapped {category} to {account}")
+    for card in Card.objects.filter(company=company, is_active=True).order_by("pk"):
+        mapping = CardMapping.objects.filter(card=card).first()
+        if mapping is not None and not resolve.bank_account_problem(mapping.bank_account):
+            continue
+        bank = pick_bank_account(company, card.currency, base)
+        if bank is None:
+            raise DemoConnectError(f"no bank account in {card.currency} for {card}")
+        _save_mapping(company, mapping or CardMapping(card=card), bank_account=bank)
+        done.append(f"mapped {card} to {bank}")
     return done
 
 
@@ -259,16 +263,17 @@ def _save_mapping(company: Company, mapping, **values) -> None:
         setattr(mapping, name, value)
     mapping.updated_by = None
     mapping.full_clean()
-    mapping.save()
-    AuditEvent.record(
-        None,
-        AUDIT_ACTION,
-        obj=mapping,
-        company=company,
-        label=f"{mapping} (demo set-up)",
-        before=before,
-        after=AuditEvent.snapshot(mapping, fields),
-    )
+    with transaction.atomic():
+        mapping.save()
+        AuditEvent.record(
+            None,
+            AUDIT_ACTION,
+            obj=mapping,
+            company=company,
+            label=f"{mapping} (demo set-up)",
+            before=before,
+            after=AuditEvent.snapshot(mapping, fields),
+        )
 
 
 def _set_configuration(
