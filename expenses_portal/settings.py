@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "integrations.transactions",
     "integrations.syncs",
     "integrations.webhooks",
+    "integrations.demo",
 ]
 
 # The embedded Codat sandbox is its own app with its own tables; it is only installed (and so
@@ -222,6 +223,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Webhook events whose task was lost or whose worker died (integrations.syncs.events).
     "webhooks-sweep": {"task": "webhooks.sweep_events", "schedule": 60.0},
 }
+# Simulated card spend for the demo companies every minute (integrations/demo/simulator.py),
+# so `make run` shows spend reaching the sandbox's ledger on its own. Only ever against the
+# sandbox: on by default when both DEBUG and the sandbox are.
+SPEND_SIMULATOR_ENABLED = env_bool(
+    "SPEND_SIMULATOR_ENABLED", default=DEBUG and CODAT_SANDBOX_ENABLED
+)
+if SPEND_SIMULATOR_ENABLED:
+    CELERY_BEAT_SCHEDULE["spend-simulator"] = {
+        "task": "integrations.demo.tasks.simulate_spend",
+        "schedule": 60.0,
+    }
 CELERY_TIMEZONE = "UTC"
 # How old a company's cached ledger may get before the schedule reads it again, and how long a
 # read may wait on Codat before it is given up (the next scheduled one tries again).

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 HOST_PORT = os.environ.get("PORTAL_ADDR", "127.0.0.1:8000")
 PY = sys.executable
@@ -30,7 +31,7 @@ PROCESSES = {
     ],
     "beat": [PY, "-m", "celery", "-A", "expenses_portal", "beat", "--loglevel=INFO"],
 }
-COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m"}
+COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m", "demo": "\033[32m"}
 RESET = "\033[0m"
 
 
@@ -40,6 +41,43 @@ def pump(name, stream):
     for line in iter(stream.readline, ""):
         sys.stdout.write(f"{colour}{name:>6} |{reset} {line}")
         sys.stdout.flush()
+
+
+def answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2):  # noqa: S310  (our own server)
+            return True
+    except OSError:  # refused while starting up (URLError is an OSError)
+        return False
+
+
+def connect_demo_when_up(stopping):
+    """Connect the demo companies to the sandbox once the web server answers.
+
+    Done here rather than in the Makefile or as a Celery task: the sandbox is served by this
+    very web server, so nothing can reach it before it is up, and a one-off command after the
+    first healthy /healthz/ shows its outcome in this terminal and does not depend on the
+    worker. `connect_demo` skips itself when the sandbox is off and changes nothing on re-runs.
+    A failure is printed and leaves the rest of the stack running: the portal is still usable.
+    """
+    health = f"http://{HOST_PORT}/healthz/"
+    deadline = time.monotonic() + 60
+    while not answers(health):
+        if time.monotonic() > deadline:
+            print("web did not answer /healthz/ within 60 s; demo companies not connected.")
+            return
+        if stopping.wait(0.5):
+            return
+    # In this terminal's process group, so Ctrl-C ends it along with everything else.
+    proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
+        [PY, "manage.py", "connect_demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    pump("demo", proc.stdout)
+    proc.wait()
 
 
 def main():
@@ -69,6 +107,7 @@ def main():
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    threading.Thread(target=connect_demo_when_up, args=(stopping,), daemon=True).start()
     exit_code = 0
     while not stopping.is_set():
         for name, proc in children.items():
