@@ -29,6 +29,10 @@ def enqueue_receipts(transaction_id) -> None:
     transaction.on_commit(lambda: upload_receipts.delay(str(transaction_id)))
 
 
+def enqueue_sync_event(event_id: int) -> None:
+    transaction.on_commit(lambda: follow_sync_event.delay(event_id))
+
+
 @shared_task(name="syncs.preflight_company", ignore_result=True)
 def preflight_company(company_id: int) -> None:
     if preflight.preflight_company(company_id).queued:
@@ -56,6 +60,17 @@ def push_company(self, company_id: int) -> None:
 def follow_sync(sync_id: int) -> None:
     sync = follow.follow_sync(sync_id)
     if sync.is_terminal:
+        for transaction_id in receipts.transactions_with_pending_receipts(sync):
+            upload_receipts.delay(str(transaction_id))
+
+
+@shared_task(
+    base=CodatTask, name="syncs.follow_sync_event", ignore_result=True, max_retries=MAX_RETRIES
+)
+def follow_sync_event(event_id: int) -> None:
+    """An `expenses.sync.*` webhook's Codat reads, outside the event's own transaction."""
+    sync = follow.handle_sync_event(event_id)
+    if sync is not None and sync.is_terminal:
         for transaction_id in receipts.transactions_with_pending_receipts(sync):
             upload_receipts.delay(str(transaction_id))
 
