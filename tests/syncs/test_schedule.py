@@ -56,6 +56,18 @@ def test_a_due_company_with_ready_spend_is_claimed_once_and_its_next_run_moved_f
     assert schedule.claim_due_companies(now + timedelta(minutes=15)) == [company.pk]
 
 
+def test_a_beat_tick_a_moment_early_still_runs_a_one_minute_schedule():
+    """Beat's one-minute tick and a one-minute interval: a tick a few milliseconds before the
+    due time must not push the run to the next tick (it ran every two minutes in make run)."""
+    now = timezone.now()
+    company = linked_company(auto_sync_interval_minutes=1)
+    make_transaction(company, status=Status.READY)
+    assert schedule.claim_due_companies(now) == [company.pk]
+    tick = now + timedelta(seconds=59.9)
+    assert schedule.claim_due_companies(tick) == [company.pk]
+    assert schedule.claim_due_companies(tick + timedelta(seconds=1)) == []
+
+
 def test_two_beats_racing_for_the_same_run_start_it_once():
     now = timezone.now()
     company = linked_company()
@@ -74,7 +86,7 @@ def test_only_enabled_linked_due_companies_with_spend_to_check_are_run():
     make_transaction(parked, status=Status.NEEDS_ATTENTION, needs_attention_reason="Map it.")
     off = linked_company(n=2, auto_sync_enabled=False)
     make_transaction(off, status=Status.READY)
-    later = linked_company(n=3, auto_sync_due_at=now + timedelta(minutes=1))
+    later = linked_company(n=3, auto_sync_due_at=now + timedelta(minutes=5))
     make_transaction(later, status=Status.READY)
     idle = linked_company(n=4)
     make_transaction(idle, status=Status.COMPLETED)
