@@ -374,9 +374,13 @@ def pick_bank_account(company: Company, currency: str, base: str) -> BankAccount
 
 
 def _pick_contact(contacts: QuerySet, base: str):
+    """A usable contact in the base currency, preferring one that deals in any currency: the
+    simulator's spend abroad is booked against the default supplier, and a single-currency
+    supplier would park every such expense in pre-flight."""
     usable = [
         contact
         for contact in contacts.order_by("name", "pk")
         if contact.is_usable and contact.currency in ("", base)
     ]
+    usable.sort(key=lambda contact: contact.currency != "")
     return usable[0] if usable else None
