@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction as db_transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from integrations.companies.models import Company
@@ -142,7 +142,7 @@ def park_unpushable(now: datetime) -> int:
     stale = Transaction.objects.filter(
         status=Status.QUEUED, status_changed_at__lt=now - STALE_QUEUE
     )
-    for company in Company.objects.filter(Q(Exists(stale.filter(company=OuterRef("pk"))))):
+    for company in Company.objects.filter(Exists(stale.filter(company=OuterRef("pk")))):
         if push.can_push(company):
             continue
         ids = list(stale.filter(company=company).values_list("pk", flat=True))
