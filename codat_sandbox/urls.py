@@ -205,6 +205,8 @@ urlpatterns = [
     ),
     # Ledger viewer
     path("", ledger.index, name="ledger-index"),
+    # Where `make run` and the README send a person to watch the spend land.
+    path("ledger/", ledger.index, name="ledger-home"),
     path("ledger/<uuid:company_id>/", ledger.company_ledger, name="ledger"),
     path(
         "ledger/<uuid:company_id>/attachments/<str:attachment_id>",

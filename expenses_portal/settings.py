@@ -222,6 +222,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Webhook events whose task was lost or whose worker died (integrations.syncs.events).
     "webhooks-sweep": {"task": "webhooks.sweep_events", "schedule": 60.0},
+    # Each company's automatic sync (its own interval, on the company): pre-flight then push.
+    "automatic-sync": {"task": "syncs.run_automatic_syncs", "schedule": 60.0},
+    # Open syncs polled when their webhook is late, interrupted sends resumed, receipts
+    # uploaded, and stuck or lost work handed back or given up (integrations.syncs.services).
+    "sync-poller": {"task": "syncs.poll_syncs", "schedule": 30.0},
 }
 # Simulated card spend for the demo companies every minute (integrations/demo/simulator.py),
 # so `make run` shows spend reaching the sandbox's ledger on its own. Only ever against the
@@ -331,6 +336,9 @@ SYNC_RETRY_MAX_SECONDS = env_int("SYNC_RETRY_MAX_SECONDS", default=300, minimum=
 # After this long a worker's claim on a send, a poll or an upload is taken to be a dead
 # worker's; it must outlast the slowest Codat request (CODAT_TIMEOUT_SECONDS).
 SYNC_CLAIM_LEASE_SECONDS = env_int("SYNC_CLAIM_LEASE_SECONDS", default=300, minimum=1)
+# Sends of one sync (or syncs carrying one transaction) after which the sweeper gives up and
+# fails the transactions with the last error; with the backoff above, about an hour and a half.
+SYNC_MAX_ATTEMPTS = env_int("SYNC_MAX_ATTEMPTS", default=20, minimum=1)
 # Codat's limits, kept by integrations.syncs.limits across every process (Redis when REDIS_URL
 # is set, the database otherwise). Codat allows 10 requests in flight per company.
 CODAT_CONCURRENCY_PER_COMPANY = env_int("CODAT_CONCURRENCY_PER_COMPANY", default=10, minimum=1)

@@ -101,9 +101,19 @@ class ConnectionInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(AuditedModelAdmin):
-    list_display = ["name", "codat_company_id", "health_display", "created_at"]
+    list_display = [
+        "name",
+        "codat_company_id",
+        "health_display",
+        "auto_sync_enabled",
+        "auto_sync_interval_minutes",
+        "auto_synced_at",
+        "created_at",
+    ]
+    list_filter = ["auto_sync_enabled"]
     search_fields = ["name", "codat_company_id"]
     date_hierarchy = "created_at"
+    readonly_fields = ["auto_synced_at", "auto_sync_due_at"]
     inlines = [MembershipInline, ConnectionInline]
 
     def get_queryset(self, request):

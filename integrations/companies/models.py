@@ -5,6 +5,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
@@ -47,6 +48,22 @@ class Company(models.Model):
     # Null until the company has been created at Codat; the portal creates it lazily, on first
     # connect, so a failed Codat call never leaves a half-made tenant behind.
     codat_company_id = models.UUIDField(unique=True, null=True, blank=True)
+    # The automatic sync: beat checks and pushes the company's ready spend every interval.
+    auto_sync_enabled = models.BooleanField(
+        "automatic sync", default=True, help_text="Send ready spend to the ledger on a schedule."
+    )
+    auto_sync_interval_minutes = models.PositiveIntegerField(
+        "automatic sync interval (minutes)",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
+    )
+    # When the next automatic run is due (null: at the next beat). Stored rather than derived
+    # from the last run so "who is due" is one indexed range scan, and moved forward by the
+    # conditional UPDATE that claims a run, so two beats never start the same one twice.
+    auto_sync_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    auto_synced_at = models.DateTimeField(
+        "last automatic sync", null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = CompanyQuerySet.as_manager()
@@ -54,6 +71,14 @@ class Company(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         verbose_name_plural = "companies"
+        indexes = [
+            # The automatic-sync beat: enabled companies whose next run is due, soonest first.
+            models.Index(
+                fields=["auto_sync_due_at"],
+                condition=Q(auto_sync_enabled=True),
+                name="company_auto_sync_due",
+            ),
+        ]
 
     def __str__(self):
         return self.name

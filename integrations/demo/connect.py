@@ -67,6 +67,10 @@ FALLBACK_ACCOUNT_WORDS = ("general", "office")
 # everything else takes the ledger's standard (highest) rate.
 ZERO_TAX_CATEGORIES = frozenset({"TRAVEL"})
 
+# The simulator adds spend every minute; syncing each minute lets a person watching the
+# sandbox's ledger viewer see it land within a minute or two (15 minutes is the default).
+DEMO_AUTO_SYNC_MINUTES = 1
+
 READ_POLL_SECONDS = 0.5
 AUDIT_ACTION = "mapping.change"
 
@@ -116,7 +120,23 @@ def connect_demo_company(company: Company, platform_key: str, *, timeout: float)
     connect.connect_partner_expense(company)
     wait_for_ledger(company, timeout=timeout)
     done.extend(map_demo_company(company))
+    if schedule_demo_sync(company):
+        done.append(f"automatic sync every {DEMO_AUTO_SYNC_MINUTES} minute(s)")
     return done
+
+
+def schedule_demo_sync(company: Company) -> bool:
+    """Turn on the demo company's automatic sync at the demo's pace, due at once; False when
+    it already runs so (a re-run leaves its schedule alone)."""
+    return bool(
+        Company.objects.filter(pk=company.pk)
+        .exclude(auto_sync_enabled=True, auto_sync_interval_minutes=DEMO_AUTO_SYNC_MINUTES)
+        .update(
+            auto_sync_enabled=True,
+            auto_sync_interval_minutes=DEMO_AUTO_SYNC_MINUTES,
+            auto_sync_due_at=None,
+        )
+    )
 
 
 # --- Link, as the customer's browser ------------------------------------------------------------
@@ -354,9 +374,13 @@ def pick_bank_account(company: Company, currency: str, base: str) -> BankAccount
 
 
 def _pick_contact(contacts: QuerySet, base: str):
+    """A usable contact in the base currency, preferring one that deals in any currency: the
+    simulator's spend abroad is booked against the default supplier, and a single-currency
+    supplier would park every such expense in pre-flight."""
     usable = [
         contact
         for contact in contacts.order_by("name", "pk")
         if contact.is_usable and contact.currency in ("", base)
     ]
+    usable.sort(key=lambda contact: contact.currency != "")
     return usable[0] if usable else None

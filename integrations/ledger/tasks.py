@@ -6,17 +6,13 @@ delivery finds nothing to do.
 
 from celery import shared_task
 
-from integrations.companies.tasks import RETRYABLE_CODAT_ERRORS
+from integrations.syncs.retry import CodatTask
 
 from . import services
 
-_RETRY = {
-    "autoretry_for": RETRYABLE_CODAT_ERRORS,
-    "retry_backoff": 10,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": services.MAX_ATTEMPTS,
-}
+# Retryable Codat errors (timeouts, 5xx, 429 with its Retry-After) go again with CodatTask's
+# capped exponential backoff and jitter; the read itself fails after as many attempts.
+_RETRY = {"base": CodatTask, "backoff_base": 10, "max_retries": services.MAX_ATTEMPTS}
 
 
 @shared_task(**_RETRY)

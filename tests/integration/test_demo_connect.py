@@ -68,6 +68,11 @@ def test_connect_demo_links_and_maps_the_demo_companies_once(codat, capsys):
         assert CompanyInfo.objects.get(company=company).base_currency == currency
         # What pre-flight asks: nothing of the company needs attention ...
         assert resolve.mappings_needing_attention(company) == []
+        # Spend abroad can be booked against the default supplier: it deals in any currency.
+        assert company.configuration.default_supplier.currency == ""
+        # Synced at the demo's pace, so a person watching sees the spend land.
+        assert company.auto_sync_enabled
+        assert company.auto_sync_interval_minutes == connect.DEMO_AUTO_SYNC_MINUTES
         # ... and each category takes both kinds of spend the simulator makes.
         for category in company.expense_categories.all():
             for key, spend_type in zip(connect.SPEND_KEYS, connect.SPEND_TYPES, strict=True):

@@ -111,6 +111,8 @@ def test_it_audits_members_added_on_the_company_page(admin_client):
     bob = get_user_model().objects.create_user("bob")
     data = {
         "name": "Acme",
+        "auto_sync_enabled": "on",
+        "auto_sync_interval_minutes": "15",
         "created_at_0": "2026-01-01",
         "created_at_1": "09:00:00",
         "memberships-TOTAL_FORMS": "1",

@@ -27,6 +27,13 @@ def test_the_index_lists_companies(api, client):
     assert f"/ledger/{linked['company']['id']}/" in text
 
 
+def test_the_address_make_run_prints_opens_the_index(api, client):
+    # scripts/devserver.py and the README send people to /codat-sandbox/ledger/.
+    link_company(api, name="Listed Co")
+    page = client.get(PREFIX + "/ledger/")
+    assert page.status_code == 200 and "Listed Co" in page.content.decode()
+
+
 def test_the_ledger_shows_synced_expenses_reference_data_and_receipts(api, client):
     linked = link_company(api, name="Ledger Co")
     cid = linked["company"]["id"]

@@ -17,7 +17,8 @@ from integrations.ledger.models import (
     LedgerAccount,
     Supplier,
 )
-from integrations.syncs.models import Sync, SyncTransaction
+from integrations.syncs import events, tasks
+from integrations.syncs.models import Sync, SyncTransaction, WebhookEvent
 from integrations.syncs.services import follow, preflight, push, receipts
 from integrations.transactions.models import Receipt, Transaction
 from tests.integration.helpers import advance_until, tiny_png
@@ -257,3 +258,44 @@ def test_adjustments_go_in_batches_where_the_platform_takes_them(codat):
         assert txn.status == Transaction.Status.COMPLETED, txn.needs_attention_reason
         [journal] = portal.ledger_records(txn)
         assert journal.data["totalDebit"] == txn.total_amount
+
+
+def test_a_sync_webhook_is_stored_without_reading_codat_and_finished_by_a_task(
+    codat, webhook_capture, monkeypatch
+):
+    """Reading Codat inside the event's transaction held SQLite's write lock over HTTP, so the
+    sandbox (or any other writer) timed out with "database is locked" in `make run`."""
+    portal = linked_portal(codat)
+    txn = portal.expense()
+    make_receipt(
+        txn,
+        file=SimpleUploadedFile("ticket.png", tiny_png(), "image/png"),
+        original_filename="ticket.png",
+        size=len(tiny_png()),
+        content_type="image/png",
+    )
+    preflight.preflight_company(portal.company.pk)
+    push.push_company(portal.company.pk)
+    [delivery] = advance_until(lambda: _sync_deliveries(webhook_capture), "the sync's webhook")
+    envelope = json.loads(delivery.body)
+    event = WebhookEvent.objects.create(
+        webhook_id="msg_1", event_type=envelope["eventType"], payload=envelope
+    )
+    followed = []
+    monkeypatch.setattr(tasks.follow_sync_event, "delay", followed.append)
+    requests_before = _codat_requests()
+
+    events.process_event(event.pk)
+
+    event.refresh_from_db()
+    assert event.outcome == WebhookEvent.Outcome.PROCESSED
+    assert _codat_requests() == requests_before, "no Codat call inside the event's transaction"
+    assert followed == [event.pk]
+
+    uploads = []
+    monkeypatch.setattr(tasks.upload_receipts, "delay", uploads.append)
+    tasks.follow_sync_event.run(event.pk)
+    txn.refresh_from_db()
+    assert txn.status == Transaction.Status.COMPLETED and txn.ledger_record_id
+    assert Sync.objects.get().status_code == Sync.StatusCode.SUCCESS
+    assert uploads == [str(txn.pk)]

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from celery.exceptions import Retry
-from django.utils import timezone
 
 from integrations.syncs import tasks
 from integrations.syncs.services import follow, push, receipts
 from integrations.syncs.services.preflight import PreflightResult
-from tests.models.factories import make_transaction
 
 
 def test_push_retries_when_codat_asks_to_wait(monkeypatch):
@@ -48,17 +44,3 @@ def test_a_finished_sync_starts_its_receipt_uploads(monkeypatch):
     monkeypatch.setattr(tasks.upload_receipts, "delay", uploads.append)
     tasks.follow_sync.run(9)
     assert uploads == ["t1"]
-
-
-@pytest.mark.django_db
-def test_the_poller_restarts_pushes_whose_task_was_lost(monkeypatch):
-    stale = make_transaction(
-        status="queued", status_changed_at=timezone.now() - timedelta(minutes=10)
-    )
-    make_transaction(status="queued")  # just queued: its own task is still coming
-    monkeypatch.setattr(follow, "poll_due", lambda: None)
-    monkeypatch.setattr(receipts, "upload_due", lambda: None)
-    pushed = []
-    monkeypatch.setattr(tasks.push_company, "delay", pushed.append)
-    tasks.poll_syncs.run()
-    assert pushed == [stale.company_id]

@@ -21,7 +21,7 @@ from integrations.codat.errors import CodatError
 from integrations.codat.factory import codat_client
 from integrations.companies.models import Company, Connection
 from integrations.syncs import events
-from integrations.syncs.models import Sync
+from integrations.syncs.models import Sync, WebhookEvent
 
 from . import claims, push, reconcile
 
@@ -171,19 +171,39 @@ def _event_body(event) -> dict:
     return inner if isinstance(inner, dict) and "syncId" not in payload else payload
 
 
-@events.handles("expenses.sync.successful")
-def handle_sync_successful(event) -> None:
+@events.handles(SYNC_SUCCESSFUL, SYNC_UNSUCCESSFUL)
+def defer_sync_event(event) -> None:
+    """The registered handler: hand the event to a task, which reads Codat.
+
+    Handlers run inside the transaction that marks the event processed; reading Codat there
+    would hold that write transaction open over HTTP, which on SQLite locks out every other
+    writer (the embedded sandbox answering the read included) until it times out. If the task
+    is lost, nothing is: the poller follows every open sync once its webhook is overdue.
+    """
+    from integrations.syncs.tasks import enqueue_sync_event  # the tasks module imports this one
+
+    enqueue_sync_event(event.pk)
+
+
+def handle_sync_event(event_id: int) -> Sync | None:
+    """Finish the sync a stored `expenses.sync.*` event is about; the sync, if it is ours."""
+    event = WebhookEvent.objects.select_related("company").get(pk=event_id)
+    if event.event_type == SYNC_SUCCESSFUL:
+        return handle_sync_successful(event)
+    return handle_sync_unsuccessful(event)
+
+
+def handle_sync_successful(event) -> Sync | None:
     """`expenses.sync.successful`: the sync is done and clean; read its transactions' ids."""
-    _handle_sync_event(event, successful=True)
+    return _handle_sync_event(event, successful=True)
 
 
-@events.handles("expenses.sync.unsuccessful")
-def handle_sync_unsuccessful(event) -> None:
+def handle_sync_unsuccessful(event) -> Sync | None:
     """`expenses.sync.unsuccessful`: read Codat's status (the code says why) and reconcile."""
-    _handle_sync_event(event, successful=False)
+    return _handle_sync_event(event, successful=False)
 
 
-def _handle_sync_event(event, *, successful: bool) -> None:
+def _handle_sync_event(event, *, successful: bool) -> Sync | None:
     body = _event_body(event)
     sync = (
         Sync.objects.select_related("company")
@@ -194,9 +214,9 @@ def _handle_sync_event(event, *, successful: bool) -> None:
         # Not ours, or the answer to our request has not been saved yet: the poller or the
         # sender's recovery finishes it, so nothing is lost by ignoring the event.
         logger.info("Webhook for unknown sync %s ignored", body.get("syncId"))
-        return
+        return None
     if sync.is_terminal and reconcile.all_items_settled(sync):
-        return  # a redelivery, or the poller got there first
+        return sync  # a redelivery, or the poller got there first
     with codat_client() as client:
         if successful:
             # The event itself says the sync succeeded, so one read (of its transactions, for
@@ -208,6 +228,8 @@ def _handle_sync_event(event, *, successful: bool) -> None:
         else:
             Sync.objects.filter(pk=sync.pk).update(next_attempt_at=timezone.now())
             follow_sync(sync.pk, client=client)
+    sync.refresh_from_db()
+    return sync
 
 
 def _finish_from_webhook(sync: Sync, written: bool) -> None:

@@ -89,7 +89,7 @@ def push_company(company_id: int) -> PushResult:
     """Push everything queued for the company, resuming any earlier send first."""
     company = Company.objects.get(pk=company_id)
     result = PushResult()
-    if not _can_push(company):
+    if not can_push(company):
         result.blocked = "The accounting connection is not linked."
         return result
     context = preflight.load_context(company)
@@ -115,7 +115,7 @@ def resume_sync(sync_id: int) -> PushResult:
     result = PushResult()
     if sync.send_state in (SendState.ACCEPTED, SendState.REJECTED):
         return result
-    if not _can_push(sync.company):
+    if not can_push(sync.company):
         result.blocked = "The accounting connection is not linked."
         return result
     context = preflight.load_context(sync.company)
@@ -135,7 +135,7 @@ def companies_waiting(older_than: timedelta) -> list[int]:
     )
 
 
-def _can_push(company: Company) -> bool:
+def can_push(company: Company) -> bool:
     # 4040/4220 flag the connection as deauthorised; nothing more is sent until it is relinked.
     connection = company.accounting_connection()
     return (

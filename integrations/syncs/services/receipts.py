@@ -18,7 +18,7 @@ from pathlib import PurePath
 
 import puremagic
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.codat.errors import (
@@ -245,6 +245,29 @@ def transactions_with_pending_receipts(sync: Sync) -> list:
         .distinct()
         .values_list("pk", flat=True)
     )
+
+
+def sweep_receipts(now=None) -> int:
+    """Hand back uploads whose worker died (claimed past the lease), counting each as an
+    attempt, and give up on those out of attempts with the reason on the row. Returns how many
+    were touched."""
+    now = now or timezone.now()
+    abandoned = Receipt.objects.filter(
+        upload_status=Status.UPLOADING, claimed_at__lt=now - push.claim_lease()
+    )
+    given_up = abandoned.filter(attempts__gte=MAX_ATTEMPTS - 1).update(
+        upload_status=Status.FAILED,
+        attempts=F("attempts") + 1,
+        claimed_at=None,
+        error=f"Gave up after {MAX_ATTEMPTS} attempts: the upload never finished.",
+    )
+    released = abandoned.update(
+        upload_status=Status.PENDING,
+        attempts=F("attempts") + 1,
+        claimed_at=None,
+        next_attempt_at=None,
+    )
+    return given_up + released
 
 
 def upload_due(limit: int = 100) -> ReceiptResult:
