@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
 from integrations.codat.errors import CodatError
@@ -64,15 +65,11 @@ def follow_sync(self, sync_id: int) -> None:
             upload_receipts.delay(str(transaction_id))
 
 
-# Queued rows older than this had their push task lost; the poller starts it again.
-STALE_QUEUE = timedelta(minutes=5)
-
-
 @shared_task(name="syncs.poll_syncs", ignore_result=True)
 def poll_syncs() -> None:
     follow.poll_due()
     receipts.upload_due()
-    for company_id in push.companies_waiting(STALE_QUEUE):
+    for company_id in push.companies_waiting(timedelta(seconds=settings.SYNC_STALE_QUEUE_SECONDS)):
         push_company.delay(company_id)
 
 

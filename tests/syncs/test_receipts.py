@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from codat_sandbox.models import SandboxAttachment
 from integrations.syncs.services import follow, platforms, preflight, push, receipts
 from integrations.syncs.services.receipts import FileType, attachment_problem, sniff
 from integrations.transactions.models import Receipt
 from tests.integration.helpers import tiny_png
-from tests.models.factories import make_receipt
+from tests.models.factories import make_receipt, make_transaction
 
 from .helpers import linked_portal
 
@@ -148,3 +150,31 @@ def test_a_receipt_over_the_platforms_size_limit_is_rejected_without_a_request(c
     assert receipt.upload_status == Receipt.UploadStatus.REJECTED
     assert receipt.error == "The file is 101.0 MB; QuickBooks Online takes up to 100 MB."
     assert not SandboxAttachment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_poller_takes_over_an_upload_whose_worker_died(settings, monkeypatch):
+    """A worker killed mid-upload leaves its receipt claimed as uploading; once the lease has
+    run out the poller's pass over receipts picks it up (found by the crash test)."""
+    settings.SYNC_CLAIM_LEASE_SECONDS = 60
+    now = timezone.now()
+    abandoned = make_receipt(
+        make_transaction(status="completed"),
+        upload_status="uploading",
+        claimed_at=now - timedelta(seconds=61),
+    )
+    make_receipt(  # still held by a live worker
+        make_transaction(status="completed"),
+        upload_status="uploading",
+        claimed_at=now - timedelta(seconds=30),
+    )
+    uploaded = []
+    monkeypatch.setattr(
+        receipts,
+        "upload_for_transaction",
+        lambda pk: uploaded.append(pk) or receipts.ReceiptResult(),
+    )
+
+    receipts.upload_due()
+
+    assert uploaded == [abandoned.transaction_id]

@@ -121,14 +121,14 @@ class ReceiptResult:
     retry_after: float | None = None
 
 
-def _due(transaction_id) -> object:
+def _due():
     now = timezone.now()
     waiting = Q(upload_status=Status.PENDING) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     # An upload whose worker died holds its claim past the lease; it is taken over.
     abandoned = Q(upload_status=Status.UPLOADING, claimed_at__lt=now - push.claim_lease())
-    return Receipt.objects.filter(waiting | abandoned, transaction_id=transaction_id)
+    return Receipt.objects.filter(waiting | abandoned)
 
 
 def _completed_item(txn: Transaction) -> SyncTransaction | None:
@@ -153,7 +153,12 @@ def upload_for_transaction(transaction_id) -> ReceiptResult:
         return result  # not in the ledger yet; the follow stage calls again when it is
     connection = txn.company.accounting_connection()
     platform = platforms.get_platform(connection.platform_key) if connection else None
-    ids = claims.claim(_due(txn.pk), 100, upload_status=Status.UPLOADING, claimed_at=timezone.now())
+    ids = claims.claim(
+        _due().filter(transaction=txn),
+        100,
+        upload_status=Status.UPLOADING,
+        claimed_at=timezone.now(),
+    )
     if not ids:
         return result
     with codat_client() as client:
@@ -250,15 +255,9 @@ def transactions_with_pending_receipts(sync: Sync) -> list:
 def upload_due(limit: int = 100) -> ReceiptResult:
     """The poller's pass over receipts: every completed transaction with one due."""
     total = ReceiptResult()
-    now = timezone.now()
+    # Abandoned uploads too: a worker killed mid-upload left its receipt claimed.
     due = (
-        Transaction.objects.filter(status=Transaction.Status.COMPLETED)
-        .filter(
-            Q(
-                receipts__upload_status=Status.PENDING,
-            )
-            & (Q(receipts__next_attempt_at__isnull=True) | Q(receipts__next_attempt_at__lte=now))
-        )
+        Transaction.objects.filter(status=Transaction.Status.COMPLETED, receipts__in=_due())
         .distinct()
         .values_list("pk", flat=True)[:limit]
     )
