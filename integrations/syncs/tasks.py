@@ -68,7 +68,10 @@ def follow_sync(self, sync_id: int) -> None:
 @shared_task(name="syncs.poll_syncs", ignore_result=True)
 def poll_syncs() -> None:
     follow.poll_due()
-    receipts.upload_due()
+    # One task per transaction, so the uploads run side by side on every worker rather than one
+    # by one in this pass; a task sent twice finds the receipt claimed and does nothing.
+    for transaction_id in receipts.transactions_due():
+        upload_receipts.delay(str(transaction_id))
     for company_id in push.companies_waiting(timedelta(seconds=settings.SYNC_STALE_QUEUE_SECONDS)):
         push_company.delay(company_id)
 

@@ -11,27 +11,28 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from codat_sandbox.models import FaultSettings, LedgerRecord, SandboxAttachment
-from codat_sandbox.models import SyncTransaction as SandboxItem
+from codat_sandbox.models import FaultSettings
 from integrations.syncs import tasks
-from integrations.syncs.services import preflight
-from integrations.transactions.models import Receipt, Transaction
-from tests.integration.helpers import tiny_png
-from tests.models.factories import make_receipt
 
-from .helpers import PIPELINE, linked_portal
-from .workers import WorkerPool, act_as_beat, outstanding, require_workers
+from .helpers import PIPELINE
+from .workers import (
+    act_as_beat,
+    assert_each_once_in_the_ledger,
+    outstanding,
+    spend_with_receipts,
+    stuck_report,
+)
 
 pytestmark = [*PIPELINE, pytest.mark.crash]
 
 COMPANIES = 3
 PER_COMPANY = 100
 KILLS = 10
+# Kills after this many would only stretch the run: the last ones let the work finish.
+MAX_KILLS = 20
 DEADLINE_SECONDS = 150
 # Short leases and delays: a dead worker's claim is taken over after LEASE seconds.
 LEASE = 3
@@ -46,61 +47,9 @@ WORKER_SETTINGS = {
 }
 
 
-@pytest.fixture
-def workers(sandbox_url, tmp_path):
-    require_workers()
-    pool = WorkerPool(
-        sandbox_url=sandbox_url, log_dir=tmp_path, size=2, settings_env=WORKER_SETTINGS
-    )
-    yield pool
-    # Before the test database is flushed: a live worker would hold its tables.
-    pool.stop()
-
-
-def spend_with_receipts(codat) -> list[Transaction]:
-    rows = []
-    for _ in range(COMPANIES):
-        portal = linked_portal(codat)
-        for n in range(PER_COMPANY):
-            txn = portal.expense(net_amount=f"{10 + n}.00", merchant_name=f"Merchant {n}")
-            if n % 10 == 0:
-                make_receipt(
-                    txn,
-                    file=SimpleUploadedFile("receipt.png", tiny_png(), "image/png"),
-                    original_filename="receipt.png",
-                    size=len(tiny_png()),
-                    content_type="image/png",
-                )
-            rows.append(txn)
-        assert preflight.preflight_company(portal.company.pk).queued == PER_COMPANY
-    return rows
-
-
-def assert_each_once_in_the_ledger(rows: list[Transaction]) -> None:
-    ids = {str(txn.pk) for txn in rows}
-    written = Counter(
-        record.data.get("transactionId")
-        for record in LedgerRecord.objects.filter(data_type="expenseTransactions")
-    )
-    assert {txn_id: written[txn_id] for txn_id in ids if written[txn_id] != 1} == {}
-    completed = Counter(
-        SandboxItem.objects.filter(status=SandboxItem.Status.COMPLETED).values_list(
-            "transaction_id", flat=True
-        )
-    )
-    assert {txn_id: completed[txn_id] for txn_id in ids if completed[txn_id] != 1} == {}
-    statuses = Counter(Transaction.objects.values_list("status", flat=True))
-    assert statuses == {Transaction.Status.COMPLETED: len(rows)}
-    with_receipts = set(Receipt.objects.values_list("transaction_id", flat=True))
-    attached = Counter(
-        SandboxAttachment.objects.values_list("transaction__transaction_id", flat=True)
-    )
-    assert attached == Counter({str(pk): 1 for pk in with_receipts})
-    assert set(Receipt.objects.values_list("upload_status", flat=True)) == {"uploaded"}
-
-
-def test_workers_killed_at_random_moments_lose_nothing_and_send_nothing_twice(codat, workers):
-    rows = spend_with_receipts(codat)
+def test_workers_killed_at_random_moments_lose_nothing_and_send_nothing_twice(codat, worker_pool):
+    workers = worker_pool(size=2, settings_env=WORKER_SETTINGS)
+    rows = spend_with_receipts(codat, COMPANIES, PER_COMPANY, receipt_every=10)
     # Each Codat answer takes a moment, so the kills land in the middle of requests too.
     FaultSettings.objects.create(company=None, latency_ms=150)
     rng = random.Random(7)
@@ -113,16 +62,22 @@ def test_workers_killed_at_random_moments_lose_nothing_and_send_nothing_twice(co
     beat = 0.0
     while time.monotonic() - started < DEADLINE_SECONDS:
         beat = act_as_beat(workers, beat)
-        if not any(outstanding().values()):
+        left = outstanding()
+        if not any(left.values()):
             break
-        if time.monotonic() >= next_kill and workers.youngest_age() > 1.0:
+        if int(time.monotonic() - started) % 15 == 0:
+            print(f"{time.monotonic() - started:.0f} s: {left}")
+        due = time.monotonic() >= next_kill and workers.kills < MAX_KILLS
+        if due and workers.youngest_age() > 1.0:
             workers.kill_one(rng)
             next_kill = time.monotonic() + rng.uniform(0.3, 2.0)
         time.sleep(0.1)
     elapsed = time.monotonic() - started
     workers.stop()
+    if any(outstanding().values()):
+        print("stuck:", *stuck_report(), sep="\n")
 
     print(f"crash test: {workers.kills} kills, {elapsed:.1f} s")
     assert workers.kills >= KILLS, f"the work was done after {workers.kills} kills"
-    assert not any(outstanding().values()), (outstanding(), workers.logs())
+    assert not any(outstanding().values()), (outstanding(), stuck_report(), workers.logs())
     assert_each_once_in_the_ledger(rows)

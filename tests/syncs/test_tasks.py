@@ -57,8 +57,19 @@ def test_the_poller_restarts_pushes_whose_task_was_lost(monkeypatch):
     )
     make_transaction(status="queued")  # just queued: its own task is still coming
     monkeypatch.setattr(follow, "poll_due", lambda: None)
-    monkeypatch.setattr(receipts, "upload_due", lambda: None)
+    monkeypatch.setattr(receipts, "transactions_due", lambda: [])
     pushed = []
     monkeypatch.setattr(tasks.push_company, "delay", pushed.append)
     tasks.poll_syncs.run()
     assert pushed == [stale.company_id]
+
+
+def test_the_poller_hands_due_receipts_to_upload_tasks(monkeypatch):
+    """Uploads run as tasks side by side, not one after the other inside the poller's pass."""
+    monkeypatch.setattr(follow, "poll_due", lambda: None)
+    monkeypatch.setattr(receipts, "transactions_due", lambda: ["t1", "t2"])
+    monkeypatch.setattr(push, "companies_waiting", lambda older_than: [])
+    sent = []
+    monkeypatch.setattr(tasks.upload_receipts, "delay", sent.append)
+    tasks.poll_syncs.run()
+    assert sent == ["t1", "t2"]

@@ -15,17 +15,25 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from codat_sandbox.models import LedgerRecord, SandboxAttachment
+from codat_sandbox.models import SyncTransaction as SandboxItem
 from expenses_portal.celery import app
 from integrations.syncs import tasks
+from integrations.syncs.services import preflight
 from integrations.transactions.models import Receipt, Transaction
-from tests.integration.helpers import API_KEY
+from tests.integration.helpers import API_KEY, tiny_png
+from tests.models.factories import make_receipt
+
+from .helpers import linked_portal
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set by .ci/run: there a missing Redis is a broken CI machine, not a reason to skip.
@@ -165,10 +173,107 @@ def outstanding() -> dict:
     }
 
 
+def stuck_report() -> list:
+    """Where each unfinished transaction stands, and the syncs that carry it: what a failed run
+    shows, so a hang can be diagnosed from the test's output alone."""
+    from integrations.syncs.models import Sync
+
+    final = (Transaction.Status.COMPLETED, Transaction.Status.FAILED)
+    stuck = Transaction.objects.exclude(status__in=final)
+    report = [dict(Counter(stuck.values_list("company_id", "status")))]
+    syncs = Sync.objects.filter(items__transaction__in=stuck).distinct()
+    report += list(
+        syncs.values(
+            "pk",
+            "company_id",
+            "send_state",
+            "codat_sync_id",
+            "status_code",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+            "claimed_at",
+            "completed_at",
+        )
+    )
+    return report
+
+
 def act_as_beat(pool: WorkerPool, last: float, every: float = 1.0) -> float:
-    """Send the poller the way beat would, every `every` seconds; returns when it last did."""
+    """Send the poller the way beat would; returns when it last did.
+
+    Beat's real interval is far longer than one pass takes. Sending every `every` seconds only
+    when the queue is empty keeps that shape at test speed: passes never pile up in front of
+    the tasks they hand work to.
+    """
     now = time.monotonic()
-    if now - last >= every:
-        pool.send(tasks.poll_syncs)
-        return now
-    return last
+    if now - last < every:
+        return last
+    with app.connection_for_write() as conn:
+        backlog = conn.default_channel.client.llen(pool.queue)
+    if backlog:
+        return last
+    pool.send(tasks.poll_syncs)
+    return now
+
+
+# --- The workload and the oracle -----------------------------------------------------------------
+
+
+def spend_with_receipts(codat, companies: int, per_company: int, receipt_every: int) -> list:
+    """Linked companies with ready card spend, every `receipt_every`-th with a receipt, all
+    through pre-flight: what is left is the push, for the workers."""
+    rows = []
+    png = tiny_png()
+    for _ in range(companies):
+        portal = linked_portal(codat)
+        for n in range(per_company):
+            txn = portal.expense(net_amount=f"{10 + n}.00", merchant_name=f"Merchant {n}")
+            if n % receipt_every == 0:
+                make_receipt(
+                    txn,
+                    file=SimpleUploadedFile("receipt.png", png, "image/png"),
+                    original_filename="receipt.png",
+                    size=len(png),
+                    content_type="image/png",
+                )
+            rows.append(txn)
+        assert preflight.preflight_company(portal.company.pk).queued == per_company
+    return rows
+
+
+def assert_each_once_in_the_ledger(rows: list) -> None:
+    """Every transaction synced, in the sandbox's ledger exactly once, receipts attached once.
+
+    The sandbox's own tables are the oracle: what the accounting software holds.
+    """
+    ids = {str(txn.pk) for txn in rows}
+    # Whatever record type the platform books an expense as, it names the transaction.
+    written = Counter(
+        data.get("transactionId") for data in LedgerRecord.objects.values_list("data", flat=True)
+    )
+    not_once = {txn_id: written[txn_id] for txn_id in ids if written[txn_id] != 1}
+    assert not_once == {}, f"ledger records per transaction: {not_once}"
+    completed = Counter(
+        SandboxItem.objects.filter(status=SandboxItem.Status.COMPLETED).values_list(
+            "transaction_id", flat=True
+        )
+    )
+    not_once = {txn_id: completed[txn_id] for txn_id in ids if completed[txn_id] != 1}
+    assert not_once == {}, f"completed sync items per transaction: {not_once}"
+    statuses = Counter(Transaction.objects.values_list("status", flat=True))
+    assert statuses == {Transaction.Status.COMPLETED: len(rows)}, statuses
+    with_receipts = set(Receipt.objects.values_list("transaction_id", flat=True))
+    attached = Counter(
+        SandboxAttachment.objects.values_list("transaction__transaction_id", flat=True)
+    )
+    twice = {txn_id: n for txn_id, n in attached.items() if n != 1}
+    assert twice == {}, f"receipts attached more than once: {twice}"
+    uploads = Counter(Receipt.objects.values_list("upload_status", flat=True))
+    not_uploaded = Receipt.objects.exclude(upload_status=Receipt.UploadStatus.UPLOADED)
+    assert uploads == {Receipt.UploadStatus.UPLOADED: len(with_receipts)}, (
+        uploads,
+        list(not_uploaded.values("upload_status", "attempts", "error")[:5]),
+    )
+    missing = {str(pk) for pk in with_receipts} - set(attached)
+    assert not missing, f"uploaded receipts the sandbox does not hold: {missing}"
