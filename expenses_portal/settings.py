@@ -212,6 +212,8 @@ CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the message t
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Deployments (and the crash tests' worker processes) sharing one broker keep apart by queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "expenses_portal.heartbeat", "schedule": 30.0},
@@ -362,6 +364,9 @@ if not re.fullmatch(r"\d+%?", CODAT_QUOTA_RESERVE) or (
 # sweeper; an event is marked failed after this many attempts.
 WEBHOOK_SWEEP_AFTER_SECONDS = env_int("WEBHOOK_SWEEP_AFTER_SECONDS", default=900, minimum=60)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", default=8, minimum=1)
+# Transactions queued longer than this had their push task lost (a worker killed before it
+# acknowledged, a broker restart); the poller starts their company's push again.
+SYNC_STALE_QUEUE_SECONDS = env_int("SYNC_STALE_QUEUE_SECONDS", default=300, minimum=1)
 
 # The sandbox's own settings (only read by codat_sandbox; the portal never imports them).
 CODAT_SANDBOX_API_KEYS = env.list("CODAT_SANDBOX_API_KEYS", default=[DEV_CODAT_API_KEY])

@@ -260,6 +260,12 @@ class CodatClient:
         }
         if method in ("POST", "PATCH"):
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        if files is not None and idempotency_key:
+            # A multipart boundary of the key's own, not httpx's random one: a retry under the
+            # same key is then the same request byte for byte, which Codat replays instead of
+            # refusing (422) as the key reused for a different body.
+            boundary = uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         content: bytes | None = None
         if body is not _NO_BODY:
             content = encoding.dumps(body).encode()

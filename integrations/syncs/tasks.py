@@ -80,7 +80,10 @@ def poll_syncs() -> None:
     """Beat: follow open syncs, resume sends, upload receipts, sweep what got stuck."""
     follow.poll_due()
     receipts.sweep_receipts()
-    receipts.upload_due()
+    # One task per transaction, so the uploads run side by side on every worker rather than one
+    # by one in this pass; a task sent twice finds the receipt claimed and does nothing.
+    for transaction_id in receipts.transactions_due():
+        upload_receipts.delay(str(transaction_id))
     for company_id in sweep.sweep().push_company_ids:
         push_company.delay(company_id)
 

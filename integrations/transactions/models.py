@@ -249,6 +249,10 @@ class Receipt(models.Model):
     # Sent with each upload. A timeout keeps it (Codat replays a finished upload instead of
     # attaching the file twice); an error answer replaces it, as Codat would replay the error.
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    # An upload under the current key timed out, so the file may be attached already: the key
+    # is kept from then on, whatever later answers say (an error answer to a retry does not
+    # show that the first request failed).
+    key_in_doubt = models.BooleanField(default=False)
     # A failed upload waits until then before the next try (None: as soon as it is due).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # When the current upload was claimed; a claim older than the lease is a dead worker's.

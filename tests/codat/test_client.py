@@ -562,3 +562,23 @@ def test_rate_limit_headers_are_exposed_and_attached_to_errors(client, codat):
     expected = RateLimit(limit=12000, remaining=0, reset=datetime(2026, 3, 3, tzinfo=UTC))
     assert client.rate_limit == expected
     assert caught.value.rate_limit == expected
+
+
+def test_an_upload_retried_under_its_key_is_the_same_request_byte_for_byte(client, codat):
+    """Found by the chaos run: httpx picks a random multipart boundary per request, so a retry
+    after a timeout differed from the first request and Codat refused the reused key (422)."""
+    route = codat.post(path__regex=r".*/attachments$").respond(200, json={"id": "a1"})
+    for _ in range(2):
+        client.upload_attachment(
+            COMPANY_ID,
+            SYNC_ID,
+            TRANSACTION_ID,
+            io.BytesIO(b"%PDF-1.4"),
+            filename="r.pdf",
+            content_type="application/pdf",
+            idempotency_key="key-1",
+        )
+    first, second = (call.request for call in route.calls)
+    assert first.read() == second.read()
+    assert first.headers["Content-Type"] == second.headers["Content-Type"]
+    assert first.headers["Content-Type"].startswith("multipart/form-data; boundary=")

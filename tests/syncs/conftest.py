@@ -34,3 +34,23 @@ def portal_on_sandbox(settings, sandbox_url):  # noqa: F811
 def _media_in_tmp(settings, tmp_path):
     # Receipts are real files; keep them out of var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def worker_pool(sandbox_url, tmp_path):  # noqa: F811
+    """Build a pool of real Celery worker processes on Redis for this test; skips (or, in CI,
+    fails) without PostgreSQL and Redis. Every pool is stopped before the database is flushed,
+    since a live worker would hold its tables."""
+    from .workers import WorkerPool, require_workers
+
+    require_workers()
+    pools = []
+
+    def make(**options) -> WorkerPool:
+        pool = WorkerPool(sandbox_url=sandbox_url, log_dir=tmp_path, **options)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.stop()

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from codat_sandbox.models import SandboxAttachment
+from integrations.codat.errors import (
+    CodatConflictError,
+    CodatRateLimitedError,
+    CodatTransientError,
+)
 from integrations.syncs.services import follow, platforms, preflight, push, receipts
 from integrations.syncs.services.receipts import FileType, attachment_problem, sniff
 from integrations.transactions.models import Receipt
 from tests.integration.helpers import tiny_png
-from tests.models.factories import make_receipt
+from tests.models.factories import make_receipt, make_transaction
 
 from .helpers import linked_portal
 
@@ -148,3 +155,79 @@ def test_a_receipt_over_the_platforms_size_limit_is_rejected_without_a_request(c
     assert receipt.upload_status == Receipt.UploadStatus.REJECTED
     assert receipt.error == "The file is 101.0 MB; QuickBooks Online takes up to 100 MB."
     assert not SandboxAttachment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_poller_takes_over_an_upload_whose_worker_died(settings, monkeypatch):
+    """A worker killed mid-upload leaves its receipt claimed as uploading; once the lease has
+    run out the poller's pass over receipts picks it up (found by the crash test)."""
+    settings.SYNC_CLAIM_LEASE_SECONDS = 60
+    now = timezone.now()
+    abandoned = make_receipt(
+        make_transaction(status="completed"),
+        upload_status="uploading",
+        claimed_at=now - timedelta(seconds=61),
+    )
+    make_receipt(  # still held by a live worker
+        make_transaction(status="completed"),
+        upload_status="uploading",
+        claimed_at=now - timedelta(seconds=30),
+    )
+    uploaded = []
+    monkeypatch.setattr(
+        receipts,
+        "upload_for_transaction",
+        lambda pk: uploaded.append(pk) or receipts.ReceiptResult(),
+    )
+
+    receipts.upload_due()
+
+    assert uploaded == [abandoned.transaction_id]
+
+
+@pytest.mark.django_db
+def test_quota_and_in_flight_answers_do_not_use_up_a_receipts_attempts():
+    """Found by the chaos run: quota bursts (429) and a key still in flight (409) used up the
+    attempts of receipts that had never failed, and they were given up."""
+    receipt = make_receipt(make_transaction(status="completed"), upload_status="uploading")
+    where = {"method": "POST", "path": "/attachments"}
+    not_now = [CodatRateLimitedError("quota", retry_after=1, status_code=429, **where)] * 12
+    not_now += [CodatConflictError("in flight", status_code=409, **where)] * 3
+    for error in not_now:
+        receipts._retry_later(receipt, error, receipts.ReceiptResult())
+    receipt.refresh_from_db()
+    assert (receipt.upload_status, receipt.attempts) == (Receipt.UploadStatus.PENDING, 0)
+    down = CodatTransientError("down", status_code=503, **where)
+    for _ in range(receipts.MAX_ATTEMPTS - 1):
+        receipts._retry_later(receipt, down, receipts.ReceiptResult())
+    assert receipt.upload_status == Receipt.UploadStatus.PENDING
+    receipts._retry_later(receipt, down, receipts.ReceiptResult())
+    receipt.refresh_from_db()
+    assert receipt.upload_status == Receipt.UploadStatus.FAILED  # bounded, and visible
+
+
+@pytest.mark.django_db
+def test_after_a_timeout_an_upload_keeps_its_key_whatever_the_retries_are_answered():
+    """Found by the chaos run: an upload timed out (and went through), its retry under the same
+    key got a 5xx, the next try went under a new key, and the file was attached twice."""
+    where = {"method": "POST", "path": "/attachments"}
+    clean = make_receipt(make_transaction(status="completed"), upload_status="uploading")
+    first_key = clean.idempotency_key
+    receipts._retry_later(
+        clean, CodatTransientError("503", status_code=503, **where), receipts.ReceiptResult()
+    )
+    assert clean.idempotency_key != first_key  # nothing in doubt: a fresh key is safe
+
+    doubtful = make_receipt(make_transaction(status="completed"), upload_status="uploading")
+    key = doubtful.idempotency_key
+    receipts._retry_later(
+        doubtful, CodatTransientError("timed out", **where), receipts.ReceiptResult()
+    )
+    for status in (503, 500):
+        receipts._retry_later(
+            doubtful,
+            CodatTransientError(str(status), status_code=status, **where),
+            receipts.ReceiptResult(),
+        )
+    doubtful.refresh_from_db()
+    assert (doubtful.idempotency_key, doubtful.key_in_doubt) == (key, True)

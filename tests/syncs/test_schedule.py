@@ -221,7 +221,7 @@ def test_the_poller_restarts_pushes_whose_task_was_lost(monkeypatch):
     )
     make_transaction(linked_company(n=2), status=Status.QUEUED)  # its own task is still coming
     monkeypatch.setattr(follow, "poll_due", lambda: None)
-    monkeypatch.setattr(receipts, "upload_due", lambda: None)
+    monkeypatch.setattr(receipts, "transactions_due", lambda: [])
     pushed = []
     monkeypatch.setattr(tasks.push_company, "delay", pushed.append)
     tasks.poll_syncs.run()
@@ -234,7 +234,9 @@ def test_an_upload_whose_worker_died_is_handed_back_then_given_up(settings):
     dead = now - timedelta(seconds=61)
     txn = make_transaction(status=Status.COMPLETED)
     first = make_receipt(txn, upload_status="uploading", claimed_at=dead, attempts=0)
-    last = make_receipt(txn, upload_status="uploading", claimed_at=dead, attempts=4)
+    last = make_receipt(
+        txn, upload_status="uploading", claimed_at=dead, attempts=receipts.MAX_ATTEMPTS - 1
+    )
     alive = make_receipt(txn, upload_status="uploading", claimed_at=now)
 
     assert receipts.sweep_receipts(now) == 2
@@ -244,7 +246,9 @@ def test_an_upload_whose_worker_died_is_handed_back_then_given_up(settings):
     alive.refresh_from_db()
     assert (first.upload_status, first.attempts, first.claimed_at) == ("pending", 1, None)
     assert last.upload_status == Receipt.UploadStatus.FAILED
-    assert last.error == "Gave up after 5 attempts: the upload never finished."
+    assert last.error == (
+        f"Gave up after {receipts.MAX_ATTEMPTS} attempts: the upload never finished."
+    )
     assert alive.upload_status == Receipt.UploadStatus.UPLOADING
 
 

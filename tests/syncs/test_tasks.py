@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from celery.exceptions import Retry
+from django.utils import timezone
 
 from integrations.syncs import tasks
-from integrations.syncs.services import follow, push, receipts
+from integrations.syncs.services import follow, push, receipts, sweep
 from integrations.syncs.services.preflight import PreflightResult
+from integrations.syncs.services.sweep import SweepResult
+from tests.models.factories import make_company, make_connection, make_sync
 
 
 def test_push_retries_when_codat_asks_to_wait(monkeypatch):
@@ -44,3 +49,41 @@ def test_a_finished_sync_starts_its_receipt_uploads(monkeypatch):
     monkeypatch.setattr(tasks.upload_receipts, "delay", uploads.append)
     tasks.follow_sync.run(9)
     assert uploads == ["t1"]
+
+
+def test_the_poller_hands_due_receipts_to_upload_tasks(monkeypatch):
+    """Uploads run as tasks side by side, not one after the other inside the poller's pass."""
+    monkeypatch.setattr(follow, "poll_due", lambda: None)
+    monkeypatch.setattr(receipts, "transactions_due", lambda: ["t1", "t2"])
+    monkeypatch.setattr(receipts, "sweep_receipts", lambda: 0)
+    monkeypatch.setattr(sweep, "sweep", SweepResult)
+    sent = []
+    monkeypatch.setattr(tasks.upload_receipts, "delay", sent.append)
+    tasks.poll_syncs.run()
+    assert sent == ["t1", "t2"]
+
+
+@pytest.mark.django_db
+def test_resuming_a_send_another_worker_holds_does_nothing(monkeypatch):
+    """Found by the chaos run: the poller resumed a sync without claiming it, so two workers
+    worked one send at once; one accepted it, the other's late timeout marked it unknown again
+    and it was never followed."""
+    company = make_company(codat_company_id=uuid.uuid4())
+    make_connection(company)
+    held = make_sync(
+        company,
+        codat_sync_id=None,
+        status_code=None,
+        send_state="unknown",
+        claimed_at=timezone.now(),
+    )
+    waiting = make_sync(company, codat_sync_id=None, status_code=None, send_state="unknown")
+    worked = []
+    monkeypatch.setattr(
+        push, "_send_or_recover", lambda client, context, sync, result: worked.append(sync.pk)
+    )
+
+    push.resume_sync(held.pk)
+    assert worked == []
+    push.resume_sync(waiting.pk)
+    assert worked == [waiting.pk]

@@ -111,10 +111,13 @@ def push_company(company_id: int) -> PushResult:
 
 def resume_sync(sync_id: int) -> PushResult:
     """Finish sending one sync whose send was interrupted (429, 409, 5xx, timeout, crash)."""
-    sync = Sync.objects.select_related("company").get(pk=sync_id)
     result = PushResult()
-    if sync.send_state in (SendState.ACCEPTED, SendState.REJECTED):
-        return result
+    # Claimed like any send: a second poller, or the company's push resuming the same sync,
+    # must not work it at the same time (found by the chaos run: one accepted it, the other's
+    # late timeout marked it unknown again and it was never followed).
+    sync = _claim_sync(sync_id)
+    if sync is None:
+        return result  # answered already, not due yet, or a live worker holds it
     if not can_push(sync.company):
         result.blocked = "The accounting connection is not linked."
         return result

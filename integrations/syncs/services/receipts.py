@@ -22,7 +22,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.codat.errors import (
+    CodatConflictError,
     CodatError,
+    CodatRateLimitedError,
     CodatTransientError,
     CodatValidationError,
 )
@@ -36,7 +38,11 @@ from .platforms import MB, Platform
 logger = logging.getLogger(__name__)
 
 Status = Receipt.UploadStatus
-MAX_ATTEMPTS = 5
+# Failed uploads (5xx, timeouts) before a receipt is given up, visibly. Enough that a run of
+# transient errors does not lose a receipt; "not now" (429, a 409 for a key still in flight) is
+# no failed upload and does not count.
+MAX_ATTEMPTS = 10
+NOT_NOW = (CodatRateLimitedError, CodatConflictError)
 
 
 @dataclass(frozen=True)
@@ -121,14 +127,14 @@ class ReceiptResult:
     retry_after: float | None = None
 
 
-def _due(transaction_id) -> object:
+def _due():
     now = timezone.now()
     waiting = Q(upload_status=Status.PENDING) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     # An upload whose worker died holds its claim past the lease; it is taken over.
     abandoned = Q(upload_status=Status.UPLOADING, claimed_at__lt=now - push.claim_lease())
-    return Receipt.objects.filter(waiting | abandoned, transaction_id=transaction_id)
+    return Receipt.objects.filter(waiting | abandoned)
 
 
 def _completed_item(txn: Transaction) -> SyncTransaction | None:
@@ -153,7 +159,12 @@ def upload_for_transaction(transaction_id) -> ReceiptResult:
         return result  # not in the ledger yet; the follow stage calls again when it is
     connection = txn.company.accounting_connection()
     platform = platforms.get_platform(connection.platform_key) if connection else None
-    ids = claims.claim(_due(txn.pk), 100, upload_status=Status.UPLOADING, claimed_at=timezone.now())
+    ids = claims.claim(
+        _due().filter(transaction=txn),
+        100,
+        upload_status=Status.UPLOADING,
+        claimed_at=timezone.now(),
+    )
     if not ids:
         return result
     with codat_client() as client:
@@ -198,15 +209,19 @@ def _upload(client, txn, sync: Sync, platform, receipt: Receipt, result: Receipt
 
 
 def _retry_later(receipt: Receipt, exc: CodatError, result: ReceiptResult) -> None:
-    attempts = receipt.attempts + 1
+    attempts = receipt.attempts + (not isinstance(exc, NOT_NOW))
     if not exc.retryable or attempts >= MAX_ATTEMPTS:
         receipt.attempts = attempts
         _save(receipt, Status.FAILED, error=str(exc))
         result.failed += 1
         return
-    if isinstance(exc, CodatTransientError) and exc.status_code is not None:
+    if isinstance(exc, CodatTransientError) and exc.status_code is None:
+        # A timeout: the upload may have gone through, so only this key may carry it again
+        # (Codat then replays the finished upload instead of attaching the file twice).
+        receipt.key_in_doubt = True
+    elif isinstance(exc, CodatTransientError) and not receipt.key_in_doubt:
         # Codat answered with an error it would replay for this key: the next try needs a new
-        # one. (A timeout keeps the key, so a finished upload is replayed, not repeated.)
+        # one, which is safe while no earlier request under this key has an unknown outcome.
         receipt.idempotency_key = uuid.uuid4()
     delay = exc.retry_after
     if delay is None:
@@ -228,6 +243,7 @@ def _save(receipt: Receipt, status: str, *, error: str) -> None:
             "claimed_at",
             "attempts",
             "idempotency_key",
+            "key_in_doubt",
             "next_attempt_at",
             "codat_attachment_id",
             "uploaded_at",
@@ -270,22 +286,20 @@ def sweep_receipts(now=None) -> int:
     return given_up + released
 
 
-def upload_due(limit: int = 100) -> ReceiptResult:
-    """The poller's pass over receipts: every completed transaction with one due."""
-    total = ReceiptResult()
-    now = timezone.now()
-    due = (
-        Transaction.objects.filter(status=Transaction.Status.COMPLETED)
-        .filter(
-            Q(
-                receipts__upload_status=Status.PENDING,
-            )
-            & (Q(receipts__next_attempt_at__isnull=True) | Q(receipts__next_attempt_at__lte=now))
-        )
+def transactions_due(limit: int = 100) -> list:
+    """Completed transactions with a receipt due: waiting, or abandoned by a worker that died
+    mid-upload (its claim outlived the lease)."""
+    return list(
+        Transaction.objects.filter(status=Transaction.Status.COMPLETED, receipts__in=_due())
         .distinct()
         .values_list("pk", flat=True)[:limit]
     )
-    for pk in list(due):
+
+
+def upload_due(limit: int = 100) -> ReceiptResult:
+    """Upload, one after the other, every receipt due (see `transactions_due`)."""
+    total = ReceiptResult()
+    for pk in transactions_due(limit):
         result = upload_for_transaction(pk)
         total.uploaded += result.uploaded
         total.rejected += result.rejected

@@ -27,9 +27,13 @@ Status = Transaction.Status
 SendState = Sync.SendState
 
 # A transaction in flight this long with no open sync carrying it was dropped by a crash
-# between steps; a queued one this long had its push task lost.
+# between steps.
 STUCK_AFTER = timedelta(minutes=15)
-STALE_QUEUE = timedelta(minutes=5)
+
+
+def stale_queue() -> timedelta:
+    """How long a queued transaction waits before its push task is taken to be lost."""
+    return timedelta(seconds=settings.SYNC_STALE_QUEUE_SECONDS)
 
 
 def max_attempts() -> int:
@@ -54,7 +58,7 @@ def sweep(now: datetime | None = None, *, limit: int = 500) -> SweepResult:
     result.requeued += requeued
     result.given_up += given_up
     result.parked += park_unpushable(now)
-    result.push_company_ids = push.companies_waiting(STALE_QUEUE)
+    result.push_company_ids = push.companies_waiting(stale_queue())
     return result
 
 
@@ -140,7 +144,7 @@ def park_unpushable(now: datetime) -> int:
     screen that fixes it, instead of sitting in the queue unexplained."""
     parked = 0
     stale = Transaction.objects.filter(
-        status=Status.QUEUED, status_changed_at__lt=now - STALE_QUEUE
+        status=Status.QUEUED, status_changed_at__lt=now - stale_queue()
     )
     for company in Company.objects.filter(Exists(stale.filter(company=OuterRef("pk")))):
         if push.can_push(company):
