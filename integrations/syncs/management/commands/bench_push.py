@@ -86,6 +86,7 @@ WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"bench-push-webhook-secret-32-byt"
 RECEIVER_PATH = "/webhooks/codat/"
 BENCH_SITE = Path(settings.BASE_DIR) / "scripts" / "benchsite"
 NAIVE_BATCH = 1
+CREATE_BATCH = 1000
 SYNC_EVENTS = (follow.SYNC_SUCCESSFUL, follow.SYNC_UNSUCCESSFUL)
 IN_FLIGHT = (Transaction.Status.READY, *Transaction.IN_FLIGHT_STATUSES)
 # What the worker's loop waits between looks at the database, as beat's shortest schedule would.
@@ -224,7 +225,7 @@ def _throwaway_database():
             "timeout": 60,
         }
     saved = dict(settings.DATABASES["default"])
-    connections.close_all()
+    _forget_connection()
     live = settings.DATABASES["default"]
     live.clear()
     live.update({**saved, "OPTIONS": {}, **config, "CONN_MAX_AGE": 60, "TEST": {}})
@@ -232,10 +233,16 @@ def _throwaway_database():
         call_command("migrate", interactive=False, verbosity=0)
         yield workdir, url.split("@")[-1] if "@" in url else url
     finally:
-        connections.close_all()
+        _forget_connection()
         live.clear()
         live.update(saved)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _forget_connection() -> None:
+    # This thread's wrapper was built for the old engine; the next use builds a new one.
+    connections.close_all()
+    del connections["default"]
 
 
 def _free_port() -> int:
@@ -463,32 +470,37 @@ def set_up_companies(count: int, platform: str) -> list[int]:
 
 
 def create_transactions(company_ids: list[int], total: int) -> None:
-    """`total` ready card expenses spread evenly over the companies, written in bulk."""
+    """`total` ready card expenses spread evenly over the companies, written in bulk.
+
+    A thousand rows at a time: the worker is forked from this process, and whatever this
+    process holds would count in the worker's peak RSS.
+    """
     cards = {c.company_id: c for c in Card.objects.filter(company_id__in=company_ids)}
     categories = {
         c.company_id: c for c in ExpenseCategory.objects.filter(company_id__in=company_ids)
     }
     today = date.today()
-    rows = []
-    for i in range(total):
-        company_id = company_ids[i % len(company_ids)]
-        card = cards[company_id]
-        rows.append(
-            Transaction(
-                company_id=company_id,
-                kind=Transaction.Kind.EXPENSE,
-                expense_type=Transaction.ExpenseType.PAYMENT,
-                card=card,
-                category=categories[company_id],
-                currency=card.currency,
-                issue_date=today,
-                merchant_name=f"Bench merchant {i % 97}",
-                net_amount=Decimal(10 + i % 90) + Decimal("0.50"),
-                tax_amount=Decimal("0"),
-                status=Transaction.Status.READY,
+    for start in range(0, total, CREATE_BATCH):
+        rows = []
+        for i in range(start, min(start + CREATE_BATCH, total)):
+            company_id = company_ids[i % len(company_ids)]
+            card = cards[company_id]
+            rows.append(
+                Transaction(
+                    company_id=company_id,
+                    kind=Transaction.Kind.EXPENSE,
+                    expense_type=Transaction.ExpenseType.PAYMENT,
+                    card=card,
+                    category=categories[company_id],
+                    currency=card.currency,
+                    issue_date=today,
+                    merchant_name=f"Bench merchant {i % 97}",
+                    net_amount=Decimal(10 + i % 90) + Decimal("0.50"),
+                    tax_amount=Decimal("0"),
+                    status=Transaction.Status.READY,
+                )
             )
-        )
-    Transaction.objects.bulk_create(rows, batch_size=1000)
+        Transaction.objects.bulk_create(rows)
     connections.close_all()
 
 
