@@ -128,8 +128,7 @@ def test_a_full_sync_is_reconciled_in_a_fixed_number_of_queries(django_assert_ma
     with django_assert_max_num_queries(10):
         reconcile.reconcile_sync(sync, statuses)
     assert {
-        (t.pk, t.status, t.ledger_record_id)
-        for t in Transaction.objects.filter(company=company)
+        (t.pk, t.status, t.ledger_record_id) for t in Transaction.objects.filter(company=company)
     } == {(t.pk, Transaction.Status.COMPLETED, f"rec-{i}") for i, t in enumerate(txns)}
     sync.refresh_from_db()
     assert (sync.total_count, sync.completed_count) == (50, 50)
