@@ -86,6 +86,8 @@ WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"bench-push-webhook-secret-32-byt"
 RECEIVER_PATH = "/webhooks/codat/"
 BENCH_SITE = Path(settings.BASE_DIR) / "scripts" / "benchsite"
 NAIVE_BATCH = 1
+# How long the served sandbox keeps a sync in progress (CODAT_SANDBOX_SYNC_DELAY_SECONDS).
+SANDBOX_SYNC_DELAY = 1
 CREATE_BATCH = 1000
 SYNC_EVENTS = (follow.SYNC_SUCCESSFUL, follow.SYNC_UNSUCCESSFUL)
 IN_FLIGHT = (Transaction.Status.READY, *Transaction.IN_FLIGHT_STATUSES)
@@ -118,7 +120,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--poll-delay",
             type=float,
-            help="seconds before an open sync is polled (default: 5 with webhooks, else 1)",
+            help="batched run: seconds before an open sync is polled (default: "
+            "SYNC_POLL_DELAY_SECONDS with webhooks, else 1, the sandbox's sync delay); the naive "
+            "run always polls after 1",
         )
         parser.add_argument(
             "--max-seconds", type=float, default=3600, help="give up a run after this long"
@@ -173,9 +177,12 @@ class Command(BaseCommand):
         # apart by when they were made.
         since = timezone.now()
         create_transactions(company_ids, size)
-        poll_delay = options["poll_delay"]
+        # The naive way polls each sync as soon as the sandbox can have finished it; the
+        # batched way waits for webhooks first when there are any.
+        poll_delay = SANDBOX_SYNC_DELAY if naive else options["poll_delay"]
         if poll_delay is None:
-            poll_delay = 5.0 if webhooks else 1.0
+            # With webhooks, the project's own setting; without, nothing is worth waiting for.
+            poll_delay = settings.SYNC_POLL_DELAY_SECONDS if webhooks else SANDBOX_SYNC_DELAY
         plan = RunPlan(
             company_ids=company_ids,
             batch_size=NAIVE_BATCH if naive else MAX_TRANSACTIONS_PER_CALL,
@@ -297,6 +304,7 @@ class Server:
                 "CODAT_SANDBOX_DAILY_QUOTA": "100000000",
                 # Codat's own limit: at most 10 requests in flight per company.
                 "CODAT_SANDBOX_CONCURRENCY": "10",
+                "CODAT_SANDBOX_SYNC_DELAY_SECONDS": str(SANDBOX_SYNC_DELAY),
                 "CODAT_SANDBOX_WEBHOOK_URL": f"{root}{RECEIVER_PATH}" if webhooks else "",
                 "CODAT_SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
                 "CODAT_WEBHOOK_SECRET": WEBHOOK_SECRET,
