@@ -28,6 +28,9 @@ def test_bench_push_pushes_every_transaction_and_prints_the_figures(tmp_path):
             "60",
             "--naive-transactions",
             "4",
+            # Once there are webhooks, polling still finishes a sync whose webhook is late.
+            "--poll-delay",
+            "5",
         ],
         cwd=BASE_DIR,
         env=env,

@@ -139,7 +139,7 @@ class Command(BaseCommand):
         receiver = _receiver_available()
         with _throwaway_database() as (workdir, database_label):
             self.stdout.write(f"database: {database_label}")
-            server = Server(workdir, options["server_workers"], options["platform"])
+            server = Server(workdir, options["server_workers"])
             try:
                 with server.serving(webhooks=False):
                     started = time.perf_counter()
@@ -261,10 +261,9 @@ def _free_port() -> int:
 class Server:
     """The project served by gunicorn on a loopback port, on the benchmark's database."""
 
-    def __init__(self, workdir: Path, workers: int, platform: str):
+    def __init__(self, workdir: Path, workers: int):
         self.workdir = workdir
         self.workers = workers
-        self.platform = platform
         self.state_dir = workdir / "sandbox-state"
         self.process: subprocess.Popen | None = None
         self.url = ""
