@@ -112,3 +112,23 @@ def test_a_duplicate_protection_sync_hands_its_transactions_back_to_be_located()
     assert reconcile.reconcile_sync(sync, statuses, duplicate=True) == [txn.pk]
     txn.refresh_from_db()
     assert txn.status == Transaction.Status.SYNCING
+
+
+def test_a_full_sync_is_reconciled_in_a_fixed_number_of_queries(django_assert_max_num_queries):
+    # The webhook and the poller both land here for every 50-transaction sync; a few queries
+    # per transaction would make the database, not Codat, the limit of a large push.
+    company = make_company()
+    txns = [make_transaction(company, status=Transaction.Status.SYNCING) for _ in range(50)]
+    sync = make_sync(company, send_state=Sync.SendState.ACCEPTED)
+    SyncTransaction.objects.bulk_create([SyncTransaction(sync=sync, transaction=t) for t in txns])
+    statuses = [
+        {"transactionId": str(t.pk), "status": "Completed", "message": f"rec-{i}"}
+        for i, t in enumerate(txns)
+    ]
+    with django_assert_max_num_queries(10):
+        reconcile.reconcile_sync(sync, statuses)
+    assert {
+        (t.pk, t.status, t.ledger_record_id) for t in Transaction.objects.filter(company=company)
+    } == {(t.pk, Transaction.Status.COMPLETED, f"rec-{i}") for i, t in enumerate(txns)}
+    sync.refresh_from_db()
+    assert (sync.total_count, sync.completed_count) == (50, 50)

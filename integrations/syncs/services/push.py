@@ -85,8 +85,12 @@ class PushResult:
     blocked: str = ""  # why nothing could be pushed for the company, if so
 
 
-def push_company(company_id: int) -> PushResult:
-    """Push everything queued for the company, resuming any earlier send first."""
+def push_company(company_id: int, *, batch_size: int = MAX_TRANSACTIONS_PER_CALL) -> PushResult:
+    """Push everything queued for the company, resuming any earlier send first.
+
+    `batch_size` is Codat's maximum except in `bench_push --naive`, which sends one
+    transaction per call to measure what batching saves.
+    """
     company = Company.objects.get(pk=company_id)
     result = PushResult()
     if not can_push(company):
@@ -98,7 +102,7 @@ def push_company(company_id: int) -> PushResult:
             if not _send_or_recover(client, context, sync, result):
                 return result
         for kind in PUSH_ORDER:
-            size = 1 if kind == Kind.TRANSFER else MAX_TRANSACTIONS_PER_CALL
+            size = 1 if kind == Kind.TRANSFER else batch_size
             while sync := _claim_batch(company, kind, size):
                 if not _send_or_recover(client, context, sync, result):
                     return result

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction as db_transaction
+from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 
 from integrations.codat.client import CodatClient
@@ -94,6 +95,8 @@ def reconcile_sync(
     by_id = {canonical(s.get("transactionId")): s for s in statuses}
     now = timezone.now()
     already_there = []
+    changed = []
+    completed = []
     with db_transaction.atomic():
         for item in sync.items.select_for_update().all():
             reported = by_id.get(canonical(item.transaction_id))
@@ -103,21 +106,58 @@ def reconcile_sync(
             message = reported.get("message") or ""
             if item.status == ItemStatus.COMPLETED and status != ItemStatus.COMPLETED:
                 continue  # Completed is final, whatever a stale answer says
-            changed = (item.status, item.message) != (status, message)
-            if changed:
+            if (item.status, item.message) != (status, message):
                 item.status = status
                 item.message = message
                 if status == ItemStatus.COMPLETED:
                     # For a completed transaction Codat's message is the ledger record's id.
                     item.ledger_record_id = message
                 item.updated_at = now
-                item.save(update_fields=["status", "message", "ledger_record_id", "updated_at"])
+                changed.append(item)
             if status in FAILED_ITEM_STATUSES and (duplicate or is_previously_processed(message)):
                 already_there.append(item.transaction_id)
-                continue
-            _apply(sync, item, deauthorised=deauthorised, now=now)
+            elif status == ItemStatus.COMPLETED:
+                completed.append(item)
+            else:
+                _apply(sync, item, deauthorised=deauthorised, now=now)
+        # A whole sync in a fixed number of queries: this runs for every sync of every push.
+        SyncTransaction.objects.bulk_update(
+            changed, ["status", "message", "ledger_record_id", "updated_at"], batch_size=500
+        )
+        _complete(sync, completed, now=now)
         _count(sync)
     return already_there
+
+
+def _complete(sync: Sync, items: list[SyncTransaction], *, now: datetime) -> None:
+    """`_apply` for completed items, all in one UPDATE: each row keeps its ledger record id."""
+    superseded = set(
+        SyncTransaction.objects.filter(
+            transaction_id__in=[item.transaction_id for item in items],
+            sync__send_state=Sync.SendState.ACCEPTED,
+            sync__pk__gt=sync.pk,
+            sync__kind__in=CHANGE_KINDS,
+        ).values_list("transaction_id", flat=True)
+    )
+    record_ids = {
+        i.transaction_id: i.ledger_record_id for i in items if i.transaction_id not in superseded
+    }
+    if not record_ids:
+        return
+    Transaction.objects.filter(pk__in=list(record_ids)).exclude(
+        status=Transaction.Status.COMPLETED
+    ).update(
+        status=Transaction.Status.COMPLETED,
+        status_changed_at=now,
+        ledger_record_id=Case(
+            *(When(pk=pk, then=Value(record)) for pk, record in record_ids.items()),
+            output_field=CharField(),
+        ),
+        pending_edit=False,
+        needs_attention_reason="",
+        attention_code="",
+        attention_screen="",
+    )
 
 
 def _apply(sync: Sync, item: SyncTransaction, *, deauthorised: bool, now: datetime) -> None:
