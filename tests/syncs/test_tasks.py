@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from celery.exceptions import Retry
 from django.utils import timezone
 
+from integrations.codat.errors import CodatQuotaReservedError
 from integrations.syncs import tasks
-from integrations.syncs.services import follow, push, receipts, sweep
+from integrations.syncs.services import follow, push, receipts, reconcile, sweep
 from integrations.syncs.services.preflight import PreflightResult
 from integrations.syncs.services.sweep import SweepResult
 from tests.models.factories import make_company, make_connection, make_sync
@@ -87,3 +89,32 @@ def test_resuming_a_send_another_worker_holds_does_nothing(monkeypatch):
     assert worked == []
     push.resume_sync(waiting.pk)
     assert worked == [waiting.pk]
+
+
+@pytest.mark.django_db
+def test_a_check_our_limiter_held_back_is_no_attempt_and_waits_as_long_as_it_says(monkeypatch):
+    """Found when the chaos run met the limiter: with the quota gone, every poll of an unknown
+    send was held back and counted, and the sweeper gave the send up within minutes."""
+    company = make_company(codat_company_id=uuid.uuid4())
+    make_connection(company)
+    sync = make_sync(
+        company, codat_sync_id=None, status_code=None, send_state="unknown", attempts=3
+    )
+    held_back = CodatQuotaReservedError(
+        "not sent: only the daily quota's reserve is left",
+        method="GET",
+        path="/companies/x/sync/expenses/syncs/list/status",
+        retry_after=3600,
+    )
+
+    def locate(*args, **kwargs):
+        raise held_back
+
+    monkeypatch.setattr(reconcile, "locate", locate)
+    before = timezone.now()
+    result = push.resume_sync(sync.pk)
+
+    sync.refresh_from_db()
+    assert sync.attempts == 3
+    assert result.retry_after == 3600
+    assert sync.next_attempt_at >= before + timedelta(seconds=3600)

@@ -32,6 +32,7 @@ from integrations.codat.errors import (
     CodatAuthError,
     CodatConflictError,
     CodatError,
+    CodatHeldBackError,
     CodatNotFoundError,
     CodatRateLimitedError,
     CodatTransientError,
@@ -229,8 +230,9 @@ def _send_or_recover(client: CodatClient, context, sync: Sync, result: PushResul
                 include_local=sync.kind not in SINGLE_PUT_KINDS,
             )
         except CodatError as exc:
-            _wait(sync, SendState.UNKNOWN, timedelta(seconds=_backoff(sync.attempts)), exc)
-            result.retry_after = _backoff(sync.attempts)
+            delay = _delay_after(exc, sync)
+            _wait(sync, SendState.UNKNOWN, timedelta(seconds=delay), exc)
+            result.retry_after = delay
             return False
         codat_ids = set(found.values())
         # One sync at Codat carrying exactly this batch, not yet recorded: it is this request's.
@@ -337,12 +339,22 @@ def _backoff(attempts: int) -> float:
     return min(base * 2**attempts, settings.SYNC_RETRY_MAX_SECONDS)
 
 
+def _delay_after(error: CodatError, sync: Sync) -> float:
+    """Our limiter's own wait for a request it held back; else the send's backoff."""
+    if isinstance(error, CodatHeldBackError) and error.retry_after is not None:
+        return error.retry_after
+    return _backoff(sync.attempts)
+
+
 def _wait(sync: Sync, state: str, delay: timedelta, error: CodatError) -> None:
+    # A request our limiter held back never reached Codat, so it is no attempt: counting it
+    # would give a send up within minutes of the quota running out, without having tried.
+    attempted = not isinstance(error, CodatHeldBackError)
     Sync.objects.filter(pk=sync.pk).update(
         send_state=state,
         next_attempt_at=timezone.now() + delay,
         claimed_at=None,
-        attempts=sync.attempts + 1,
+        attempts=sync.attempts + attempted,
         last_error=str(error),
     )
 
@@ -413,8 +425,9 @@ def _already_processed(
         found = reconcile.locate(client, sync.company, ids, since=None)
     except CodatError as exc:
         # Nothing decided yet: the recovery of an unknown outcome does this same search.
-        _wait(sync, SendState.UNKNOWN, timedelta(seconds=_backoff(sync.attempts)), exc)
-        result.retry_after = _backoff(sync.attempts)
+        delay = _delay_after(exc, sync)
+        _wait(sync, SendState.UNKNOWN, timedelta(seconds=delay), exc)
+        result.retry_after = delay
         return False
     reconcile.adopt(sync.company, sync.kind, found)
     missing = [pk for pk in ids if pk not in found]

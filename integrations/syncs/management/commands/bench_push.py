@@ -751,6 +751,9 @@ class Worker:
             follow.follow_sync(sync_id)
 
     def event(self, event_id: int) -> None:
+        # The registered handler only queues the Codat reads (syncs.follow_sync_event); with no
+        # broker here, this worker runs that task's service itself, as a Celery worker would.
         self.process_event(event_id)
+        follow.handle_sync_event(event_id)
         with self.lock:
             self.result.events_processed += 1
