@@ -118,3 +118,11 @@ def test_a_check_our_limiter_held_back_is_no_attempt_and_waits_as_long_as_it_say
     assert sync.attempts == 3
     assert result.retry_after == 3600
     assert sync.next_attempt_at >= before + timedelta(seconds=3600)
+
+
+@pytest.mark.django_db
+def test_a_sync_event_task_for_an_event_gone_since_does_nothing(monkeypatch):
+    uploads = []
+    monkeypatch.setattr(tasks.upload_receipts, "delay", uploads.append)
+    tasks.follow_sync_event.run(987654)
+    assert uploads == []

@@ -187,7 +187,9 @@ def defer_sync_event(event) -> None:
 
 def handle_sync_event(event_id: int) -> Sync | None:
     """Finish the sync a stored `expenses.sync.*` event is about; the sync, if it is ours."""
-    event = WebhookEvent.objects.select_related("company").get(pk=event_id)
+    event = WebhookEvent.objects.select_related("company").filter(pk=event_id).first()
+    if event is None:
+        return None  # deleted since (with its company): nothing is left to follow
     if event.event_type == SYNC_SUCCESSFUL:
         return handle_sync_successful(event)
     return handle_sync_unsuccessful(event)
