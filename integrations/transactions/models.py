@@ -219,6 +219,16 @@ class Transaction(models.Model):
     def is_editable(self):
         return self.status in self.EDITABLE_STATUSES
 
+    @staticmethod
+    def attention(code="", reason="", screen="") -> dict:
+        """The fields that tell a person what to fix, for an UPDATE: what is wrong (a code), in
+        words, and the screen that fixes it are set together, or cleared together (no args)."""
+        return {
+            "attention_code": code,
+            "needs_attention_reason": reason,
+            "attention_screen": screen,
+        }
+
 
 def receipt_upload_to(receipt, filename):
     # An opaque stored name: users' filenames are kept in `original_filename`, never in paths.

@@ -44,8 +44,6 @@ def mark_changed_in_ledger(transaction_id) -> bool:
             status=Transaction.Status.COMPLETED,
             status_changed_at=timezone.now(),
             pending_edit=False,
-            needs_attention_reason="",
-            attention_code="",
-            attention_screen="",
+            **Transaction.attention(),
         )
     )

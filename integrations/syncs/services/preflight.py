@@ -522,9 +522,7 @@ def preflight_company(
         moved = Transaction.objects.filter(pk__in=queued, status__in=CHECKED_STATUSES).update(
             status=Transaction.Status.QUEUED,
             status_changed_at=now,
-            needs_attention_reason="",
-            attention_code="",
-            attention_screen="",
+            **Transaction.attention(),
         )
         for problem, ids in parked.items():
             rows = Transaction.objects.filter(pk__in=ids, status__in=CHECKED_STATUSES)
@@ -532,8 +530,6 @@ def preflight_company(
             rows.filter(~Q(status=Transaction.Status.NEEDS_ATTENTION)).update(status_changed_at=now)
             rows.update(
                 status=Transaction.Status.NEEDS_ATTENTION,
-                needs_attention_reason=problem.words,
-                attention_code=problem.code,
-                attention_screen=problem.screen,
+                **Transaction.attention(problem.code, problem.words, problem.screen),
             )
     return PreflightResult(queued=moved, needs_attention=sum(len(v) for v in parked.values()))

@@ -407,9 +407,7 @@ def _reject(sync: Sync, error: CodatError, code: str, *, validation: bool = Fals
         Transaction.objects.filter(sync_items__sync=sync, status=Transaction.Status.PUSHING).update(
             status=Transaction.Status.FAILED,
             status_changed_at=now,
-            needs_attention_reason=words,
-            attention_code=code,
-            attention_screen=Transaction.Screen.TRANSACTION,
+            **Transaction.attention(code, words, Transaction.Screen.TRANSACTION),
         )
 
 
@@ -450,12 +448,14 @@ def _already_processed(
             Transaction.objects.filter(pk__in=missing, status=Transaction.Status.PUSHING).update(
                 status=Transaction.Status.FAILED,
                 status_changed_at=now,
-                needs_attention_reason=(
-                    "Codat says this transaction was already sent, but no sync of it was found. "
-                    "Check the ledger before sending it again."
+                **Transaction.attention(
+                    Transaction.AttentionCode.REJECTED_BY_CODAT,
+                    (
+                        "Codat says this transaction was already sent, but no sync of it was "
+                        "found. Check the ledger before sending it again."
+                    ),
+                    Transaction.Screen.LEDGER,
                 ),
-                attention_code=Transaction.AttentionCode.REJECTED_BY_CODAT,
-                attention_screen=Transaction.Screen.LEDGER,
             )
     return True
 

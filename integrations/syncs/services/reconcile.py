@@ -154,9 +154,7 @@ def _complete(sync: Sync, items: list[SyncTransaction], *, now: datetime) -> Non
             output_field=CharField(),
         ),
         pending_edit=False,
-        needs_attention_reason="",
-        attention_code="",
-        attention_screen="",
+        **Transaction.attention(),
     )
 
 
@@ -171,9 +169,7 @@ def _apply(sync: Sync, item: SyncTransaction, *, deauthorised: bool, now: dateti
             status_changed_at=now,
             ledger_record_id=item.ledger_record_id,
             pending_edit=False,
-            needs_attention_reason="",
-            attention_code="",
-            attention_screen="",
+            **Transaction.attention(),
         )
         return
     if item.status not in FAILED_ITEM_STATUSES or _superseded(sync, item):
@@ -184,12 +180,14 @@ def _apply(sync: Sync, item: SyncTransaction, *, deauthorised: bool, now: dateti
         in_flight.update(
             status=Transaction.Status.NEEDS_ATTENTION,
             status_changed_at=now,
-            needs_attention_reason=(
-                "The accounting software was disconnected before this could be written. "
-                "Reconnect it and it will be sent again."
+            **Transaction.attention(
+                Transaction.AttentionCode.CONNECTION_NOT_LINKED,
+                (
+                    "The accounting software was disconnected before this could be written. "
+                    "Reconnect it and it will be sent again."
+                ),
+                Transaction.Screen.CONNECTION,
             ),
-            attention_code=Transaction.AttentionCode.CONNECTION_NOT_LINKED,
-            attention_screen=Transaction.Screen.CONNECTION,
         )
         return
     reason = readable_reason(item.status, item.message)
@@ -198,13 +196,15 @@ def _apply(sync: Sync, item: SyncTransaction, *, deauthorised: bool, now: dateti
     in_flight.update(
         status=Transaction.Status.FAILED,
         status_changed_at=now,
-        needs_attention_reason=reason,
-        attention_code=(
-            Transaction.AttentionCode.REJECTED_BY_CODAT
-            if item.status == ItemStatus.VALIDATION_ERROR
-            else Transaction.AttentionCode.REJECTED_BY_LEDGER
+        **Transaction.attention(
+            (
+                Transaction.AttentionCode.REJECTED_BY_CODAT
+                if item.status == ItemStatus.VALIDATION_ERROR
+                else Transaction.AttentionCode.REJECTED_BY_LEDGER
+            ),
+            reason,
+            Transaction.Screen.TRANSACTION,
         ),
-        attention_screen=Transaction.Screen.TRANSACTION,
     )
 
 

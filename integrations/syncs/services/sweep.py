@@ -91,9 +91,7 @@ def give_up_unsent(now: datetime) -> int:
             Transaction.objects.filter(sync_items__sync=sync, status=Status.PUSHING).update(
                 status=Status.FAILED,
                 status_changed_at=now,
-                needs_attention_reason=words,
-                attention_code=Transaction.AttentionCode.REJECTED_BY_CODAT,
-                attention_screen=screen,
+                **Transaction.attention(Transaction.AttentionCode.REJECTED_BY_CODAT, words, screen),
             )
         given_up += 1
     return given_up
@@ -126,12 +124,14 @@ def requeue_orphans(now: datetime, *, limit: int = 500) -> tuple[int, int]:
             given_up += rows.update(
                 status=Status.FAILED,
                 status_changed_at=now,
-                needs_attention_reason=(
-                    f"Gave up after {carried} attempts: no sync finished it. "
-                    "Check the ledger before sending it again."
+                **Transaction.attention(
+                    Transaction.AttentionCode.REJECTED_BY_CODAT,
+                    (
+                        f"Gave up after {carried} attempts: no sync finished it. "
+                        "Check the ledger before sending it again."
+                    ),
+                    Transaction.Screen.LEDGER,
                 ),
-                attention_code=Transaction.AttentionCode.REJECTED_BY_CODAT,
-                attention_screen=Transaction.Screen.LEDGER,
             )
         else:
             requeued += rows.update(status=Status.QUEUED, status_changed_at=now)
