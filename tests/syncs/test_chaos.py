@@ -101,13 +101,15 @@ class Chaos:
             "seconds_until_reset",
             lambda now: max(math.ceil(self.burst_ends - time.monotonic()), 1),
         )
-        next_reset = limits.next_reset
 
         def reset_when_the_burst_ends(now):
             # X-Rate-Limit-Reset must agree with Retry-After: the portal's limiter keeps
-            # background work back until the reset the headers name.
+            # background work back until the reset the headers name. The quota here comes back
+            # whenever a burst ends, so the next reset is at most a second away outside bursts:
+            # the sandbox's cached fault row can outlast a burst by a moment, and a 429 then
+            # naming midnight would hold every worker back for the rest of the day.
             left = self.burst_ends - time.monotonic()
-            return now + timedelta(seconds=math.ceil(left)) if left > 0 else next_reset(now)
+            return now + timedelta(seconds=max(math.ceil(left), 1))
 
         monkeypatch.setattr(limits, "next_reset", reset_when_the_burst_ends)
 
