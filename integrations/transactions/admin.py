@@ -34,6 +34,7 @@ class TransactionAdmin(AuditedModelAdmin):
         "amount_display",
         "status",
         "attention_code",
+        "needs_attention_reason",
         "id",
     ]
     # The operator's first question about a stuck row: why (the code, then the reason's words).
