@@ -208,35 +208,28 @@ def upsert_tracking_categories(
 
 
 def upsert_suppliers(company: Company, suppliers: list[dict], stamp: datetime) -> int:
-    rows = [
-        Supplier(
-            company=company,
-            codat_id=str(s["id"]),
-            name=_text(s.get("supplierName")),
-            currency=_currency(s.get("defaultCurrency")),
-            status=_choice(RecordStatus, s.get("status"), "UNKNOWN"),
-            raw=s,
-        )
-        for s in suppliers
-        if s.get("id") is not None and not _is_deleted(s)
-    ]
-    return _upsert(Supplier, company, rows, stamp, ["name", "currency", "status"], complete=True)
+    return _upsert_contacts(Supplier, "supplierName", company, suppliers, stamp)
 
 
 def upsert_customers(company: Company, customers: list[dict], stamp: datetime) -> int:
+    return _upsert_contacts(Customer, "customerName", company, customers, stamp)
+
+
+def _upsert_contacts(model, name_field: str, company: Company, records: list[dict], stamp):
+    """Suppliers and customers: the same shape at Codat but for the name's field."""
     rows = [
-        Customer(
+        model(
             company=company,
-            codat_id=str(c["id"]),
-            name=_text(c.get("customerName")),
-            currency=_currency(c.get("defaultCurrency")),
-            status=_choice(RecordStatus, c.get("status"), "UNKNOWN"),
-            raw=c,
+            codat_id=str(r["id"]),
+            name=_text(r.get(name_field)),
+            currency=_currency(r.get("defaultCurrency")),
+            status=_choice(RecordStatus, r.get("status"), "UNKNOWN"),
+            raw=r,
         )
-        for c in customers
-        if c.get("id") is not None and not _is_deleted(c)
+        for r in records
+        if r.get("id") is not None and not _is_deleted(r)
     ]
-    return _upsert(Customer, company, rows, stamp, ["name", "currency", "status"], complete=True)
+    return _upsert(model, company, rows, stamp, ["name", "currency", "status"], complete=True)
 
 
 def upsert_company_info(company: Company, info: dict, stamp: datetime) -> int:
