@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "integrations.syncs",
     "integrations.webhooks",
     "integrations.demo",
+    "integrations.portal",  # the customer's pages
 ]
 
 # The embedded Codat sandbox is its own app with its own tables; it is only installed (and so
@@ -257,6 +258,16 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Where people reach the portal: the links in invitation and password-reset emails start here.
+PORTAL_BASE_URL = env_url("PORTAL_BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/")
+# Development prints email (invitations, password resets) to the console; production names SMTP.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Expenses Portal <portal@localhost>")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("webhooks/", include("integrations.webhooks.urls")),
+    path("", include("integrations.portal.urls")),
 ]
 
 if settings.CODAT_SANDBOX_ENABLED:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent, Company, Connection, Membership
+from .models import AuditEvent, Company, Connection, Invitation, Membership
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -172,3 +172,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description="Fields")
     def fields_changed(self, obj):
         return ", ".join(obj.changes) or "—"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    # Invitations are made by owners in the portal (the email carries the only copy of the
+    # token); operators see who was invited and whether the link was used.
+    list_display = ["email", "company", "role", "invited_by", "created_at", "accepted_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "company__name"]
+    list_select_related = ["company", "invited_by"]
+    raw_id_fields = ["company", "invited_by", "accepted_by"]
+    exclude = ["token_hash"]

@@ -162,9 +162,78 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.user} at {self.company} ({self.get_role_display()})"
 
+    # What each role may do, in one place: the access helper (`integrations.portal.access`),
+    # the templates (to hide what would be refused) and the partner API all read this table.
+    # Viewers see everything and change nothing; accountants map and fix but do not connect,
+    # unlink or manage the team; members do all but manage the team.
+    class Capability(models.TextChoices):
+        VIEW = "view", "See the company"
+        MAP = "map", "Map, fix and sync"
+        CONNECT = "connect", "Connect and unlink the accounting software"
+        TEAM = "team", "Invite and remove people"
+
+    CAPABILITIES = {
+        Role.OWNER: frozenset(Capability),
+        Role.MEMBER: frozenset({Capability.VIEW, Capability.MAP, Capability.CONNECT}),
+        Role.ACCOUNTANT: frozenset({Capability.VIEW, Capability.MAP}),
+        Role.VIEWER: frozenset({Capability.VIEW}),
+    }
+
+    def can(self, capability) -> bool:
+        return capability in self.CAPABILITIES.get(self.role, ())
+
     @property
     def can_edit(self):
-        return self.role != self.Role.VIEWER
+        return self.can(self.Capability.MAP)
+
+    @property
+    def can_connect(self):
+        return self.can(self.Capability.CONNECT)
+
+    @property
+    def can_manage_team(self):
+        return self.can(self.Capability.TEAM)
+
+
+class Invitation(models.Model):
+    """An owner's invitation of a teammate or accountant, by email, with a role.
+
+    Only a hash of the token is stored, so a database read does not hand out working links;
+    the link is single-use (accepted_at set by a conditional UPDATE) and expires.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.Role, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The team page: a company's invitations, newest first.
+            models.Index(fields=["company", "-created_at"], name="invitation_company_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.company} as {self.get_role_display()}"
+
+    @property
+    def is_open(self):
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
 
 
 class Connection(models.Model):

@@ -10,10 +10,18 @@ trail here, the one place it happens.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
+import secrets
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 from integrations.codat.errors import CodatNotFoundError
 from integrations.codat.factory import codat_client
@@ -21,7 +29,7 @@ from integrations.ledger import services as ledger
 from integrations.syncs import events
 
 from . import tasks
-from .models import AuditEvent, Company, Connection
+from .models import AuditEvent, Company, Connection, Invitation, Membership
 
 # Codat strips anything else from a company name on create; doing it first keeps the name we
 # send the name it stores.
@@ -278,3 +286,97 @@ def _uuid_or_none(value) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The team: invitations by email, single-use and expiring.
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class InvitationError(Exception):
+    """An invitation link that cannot be used; the message says why, in plain words."""
+
+
+def _token_hash(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def invite(company: Company, email: str, role: str, *, invited_by=None) -> tuple[Invitation, str]:
+    """Invite `email` to `company` with `role`, and email them the link.
+
+    Returns the invitation and the raw token (the only time it exists outside the email).
+    Inviting an address again revokes its open invitations, so only the newest link works.
+    """
+    email = email.strip().lower()
+    raw_token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        company.invitations.filter(
+            email=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        invitation = Invitation.objects.create(
+            company=company,
+            email=email,
+            role=role,
+            token_hash=_token_hash(raw_token),
+            invited_by=invited_by if invited_by and invited_by.is_authenticated else None,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        AuditEvent.record(
+            invited_by, "team.invite", obj=invitation, company=company, after={"role": role}
+        )
+    path = reverse("portal:invitation-accept", args=[raw_token])
+    link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
+    inviter = invited_by.get_username() if invited_by and invited_by.is_authenticated else ""
+    send_mail(
+        subject=f"You are invited to {company.name} on the Expenses Portal",
+        message=render_to_string(
+            "portal/email/invitation.txt",
+            {"company": company, "invitation": invitation, "link": link, "inviter": inviter},
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+    return invitation, raw_token
+
+
+def open_invitation(raw_token: str) -> Invitation:
+    """The invitation behind a link, or InvitationError saying why it cannot be used."""
+    invitation = (
+        Invitation.objects.select_related("company")
+        .filter(token_hash=_token_hash(raw_token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationError("This invitation link is not valid.")
+    if invitation.accepted_at is not None:
+        raise InvitationError("This invitation has already been used.")
+    if invitation.revoked_at is not None:
+        raise InvitationError("This invitation was withdrawn; ask for a new one.")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationError("This invitation has expired; ask for a new one.")
+    return invitation
+
+
+def accept_invitation(raw_token: str, user) -> Membership:
+    """Make `user` a member with the invited role; the link works once (conditional UPDATE)."""
+    invitation = open_invitation(raw_token)
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+        ).update(accepted_at=now, accepted_by=user)
+        if not claimed:
+            raise InvitationError("This invitation has already been used.")
+        membership, created = Membership.objects.get_or_create(
+            user=user, company=invitation.company, defaults={"role": invitation.role}
+        )
+        AuditEvent.record(
+            user,
+            "team.join" if created else "team.join-existing",
+            obj=membership,
+            company=invitation.company,
+            after={"role": membership.role},
+        )
+    return membership

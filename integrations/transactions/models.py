@@ -2,13 +2,23 @@ import uuid
 from pathlib import PurePath
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from integrations.companies.models import Company
 from integrations.ledger.models import CURRENCY_CODE, BankAccount, Card, ExpenseCategory, Supplier
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
+
+
+class TransactionQuerySet(models.QuerySet):
+    def with_receipt_state(self):
+        """Annotate what `Transaction.plain_status` needs to tell "receipt missing" apart, so a
+        list of transactions costs one query."""
+        kept = Receipt.objects.filter(transaction=OuterRef("pk")).exclude(
+            upload_status__in=Receipt.LOST_STATUSES
+        )
+        return self.annotate(has_receipt=Exists(kept))
 
 
 class Transaction(models.Model):
@@ -76,6 +86,21 @@ class Transaction(models.Model):
         CONNECTION = "connection", "Accounting connection"
         LEDGER = "ledger", "The accounting software itself"
 
+    class PlainStatus(models.TextChoices):
+        """What a person reads about a transaction, the same words in the portal and the API."""
+
+        DRAFT = "draft", "Draft"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        READY = "ready", "Ready"
+        QUEUED = "queued", "Queued"
+        SYNCING = "syncing", "Syncing"
+        IN_LEDGER = "in_ledger", "In the ledger"
+        RECEIPT_MISSING = "receipt_missing", "Receipt missing"
+        FAILED = "failed", "Failed"
+
+    # Spend a receipt belongs to; transfers and adjustments have none.
+    RECEIPT_KINDS = (Kind.EXPENSE, Kind.REIMBURSABLE)
+
     IN_FLIGHT_STATUSES = (Status.QUEUED, Status.PUSHING, Status.SYNCING)
     EDITABLE_STATUSES = (Status.DRAFT, Status.READY, Status.NEEDS_ATTENTION, Status.FAILED)
 
@@ -135,6 +160,8 @@ class Transaction(models.Model):
     pending_edit = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TransactionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issue_date", "-created_at"]
@@ -205,6 +232,53 @@ class Transaction(models.Model):
         return (self.net_amount or 0) + (self.tax_amount or 0)
 
     @property
+    def plain_status(self) -> "Transaction.PlainStatus":
+        """The one definition of the status a person sees (pill, filter, API).
+
+        A synced expense without a receipt that can still reach the ledger reads "receipt
+        missing", the thing to do next, rather than "in the ledger". Lists annotate
+        `has_receipt` with `with_receipt_state()`; one row alone asks the database.
+        """
+        status = self.Status
+        plain = self.PlainStatus
+        if self.status == status.COMPLETED:
+            if self.kind in self.RECEIPT_KINDS and not self._has_receipt():
+                return plain.RECEIPT_MISSING
+            return plain.IN_LEDGER
+        return {
+            status.DRAFT: plain.DRAFT,
+            status.READY: plain.READY,
+            status.NEEDS_ATTENTION: plain.NEEDS_ATTENTION,
+            status.QUEUED: plain.QUEUED,
+            status.PUSHING: plain.SYNCING,
+            status.SYNCING: plain.SYNCING,
+            status.FAILED: plain.FAILED,
+        }[self.status]
+
+    def _has_receipt(self) -> bool:
+        if hasattr(self, "has_receipt"):  # annotated by with_receipt_state()
+            return self.has_receipt
+        return self.receipts.exclude(upload_status__in=Receipt.LOST_STATUSES).exists()
+
+    @classmethod
+    def plain_status_filter(cls, plain: str) -> Q:
+        """The rows whose `plain_status` is `plain`, as a filter on a with_receipt_state()
+        queryset (the list's status filter and the API's)."""
+        status, kinds = cls.Status, cls.RECEIPT_KINDS
+        completed = Q(status=status.COMPLETED)
+        missing = completed & Q(kind__in=kinds, has_receipt=False)
+        return {
+            cls.PlainStatus.DRAFT: Q(status=status.DRAFT),
+            cls.PlainStatus.READY: Q(status=status.READY),
+            cls.PlainStatus.NEEDS_ATTENTION: Q(status=status.NEEDS_ATTENTION),
+            cls.PlainStatus.QUEUED: Q(status=status.QUEUED),
+            cls.PlainStatus.SYNCING: Q(status__in=[status.PUSHING, status.SYNCING]),
+            cls.PlainStatus.IN_LEDGER: completed & ~missing,
+            cls.PlainStatus.RECEIPT_MISSING: missing,
+            cls.PlainStatus.FAILED: Q(status=status.FAILED),
+        }[plain]
+
+    @property
     def valid_for_key(self):
         """This transaction's entry in Codat's `validFor` list on mapping-option accounts."""
         if self.kind == self.Kind.EXPENSE:
@@ -244,6 +318,9 @@ class Receipt(models.Model):
         UPLOADED = "uploaded", "Uploaded"
         FAILED = "failed", "Failed"
         REJECTED = "rejected", "Not accepted by the ledger"
+
+    # Receipts that will never reach the ledger as they are: the transaction still lacks one.
+    LOST_STATUSES = (UploadStatus.FAILED, UploadStatus.REJECTED)
 
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="receipts")
     file = models.FileField(upload_to=receipt_upload_to, max_length=255)

@@ -2,14 +2,14 @@
 
 import itertools
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DataError, IntegrityError
 
-from integrations.companies.models import AuditEvent, Company, Connection, Membership
+from integrations.companies.models import AuditEvent, Company, Connection, Invitation, Membership
 from integrations.ledger.models import (
     BankAccount,
     Card,
@@ -187,6 +187,12 @@ def make_full_graph():
     user = make_user("olive", email="olive@example.com")
     company = make_company("Acme Coffee Ltd", codat_company_id=uuid.uuid4())
     make_membership(user, company)
+    Invitation.objects.create(
+        company=company,
+        email="bookkeeper@example.com",
+        token_hash=uuid.uuid4().hex,
+        expires_at=company.created_at + timedelta(days=7),
+    )
     connection = make_connection(company)
     account = make_ledger_account(company)
     tax_rate = make_tax_rate(company)

@@ -18,6 +18,7 @@ APP_LABELS = ["companies", "ledger", "transactions", "syncs"]
 MODELS = [m for label in APP_LABELS for m in apps.get_app_config(label).get_models()]
 READ_ONLY = {
     "auditevent",
+    "invitation",
     "ledgerread",
     "sync",
     "synctransaction",
