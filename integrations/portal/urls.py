@@ -1,5 +1,11 @@
 """The customer's pages. Everything about one company lives under c/<company_id>/, and every
-view there starts with `access.company_access` (tests/test_isolation.py walks these routes)."""
+view there starts with `access.company_access` (tests/test_isolation.py walks these routes).
+
+Areas, one views module each: onboarding (overview checklist, connect, Link's return, review,
+automatic sync, the connection), mapping (accounts and contacts, categories, records created
+in the ledger), transactions (list, one transaction, receipts) and team (people, invitations,
+switching company).
+"""
 
 from django.urls import path
 
@@ -9,4 +15,22 @@ app_name = "portal"
 
 urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    # --- onboarding and the connection
+    path("c/<int:company_id>/", views.company_overview, name="company"),
+    path("c/<int:company_id>/connect/", views.connect, name="connect"),
+    path("c/<int:company_id>/review/", views.review, name="review"),
+    path("c/<int:company_id>/automatic-sync/", views.automatic_sync, name="automatic-sync"),
+    path("c/<int:company_id>/connection/", views.connection, name="connection"),
+    # --- mapping: where spend lands
+    path("c/<int:company_id>/accounts/", views.accounts, name="accounts"),
+    path("c/<int:company_id>/categories/", views.categories, name="categories"),
+    # --- day to day
+    path("c/<int:company_id>/transactions/", views.transactions, name="transactions"),
+    path(
+        "c/<int:company_id>/transactions/<uuid:transaction_id>/",
+        views.transaction_detail,
+        name="transaction",
+    ),
+    # --- the team
+    path("c/<int:company_id>/team/", views.team, name="team"),
 ]

@@ -4,6 +4,8 @@ from django.shortcuts import redirect, render
 
 from integrations.companies import services
 
+from .placeholder import planned
+
 
 @login_required
 def invitation_accept(request, token):
@@ -20,3 +22,6 @@ def invitation_accept(request, token):
         messages.success(request, f"You have joined {membership.company}.")
         return redirect("home")
     return render(request, "portal/invitation.html", {"invitation": invitation})
+
+
+team = planned("Team")

@@ -1,0 +1,4 @@
+from .placeholder import planned
+
+accounts = planned("Accounts and contacts")
+categories = planned("Categories")
