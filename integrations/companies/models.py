@@ -357,6 +357,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["company", "-at"], name="audit_company_recent"),
             # "History of this object" links from the admin and the mapping pages.
             models.Index(fields=["content_type", "object_id"], name="audit_object"),
+            # The admin's change list: the whole trail, newest first, a page at a time.
+            models.Index(fields=["at", "id"], name="audit_admin_order"),
         ]
 
     def __str__(self):

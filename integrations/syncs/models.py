@@ -110,6 +110,8 @@ class Sync(models.Model):
         indexes = [
             # The latest sync of a company (health, the company page).
             models.Index(fields=["company", "-requested_at"], name="sync_company_latest"),
+            # The admin's change list: every sync, newest first, a page at a time.
+            models.Index(fields=["requested_at", "id"], name="sync_admin_order"),
             # The poller: open syncs, least recently polled first.
             models.Index(
                 fields=["last_polled_at"],
@@ -239,6 +241,8 @@ class WriteOperation(models.Model):
                 condition=Q(status="Pending"),
                 name="writeoperation_pending",
             ),
+            # The admin's change list, newest first.
+            models.Index(fields=["requested_at", "id"], name="writeoperation_admin_order"),
         ]
 
     def __str__(self):
@@ -297,6 +301,9 @@ class WebhookEvent(models.Model):
                 condition=Q(processed_at__isnull=True),
                 name="webhookevent_unprocessed",
             ),
+            # The admin's change list and a company's webhooks, newest first.
+            models.Index(fields=["received_at", "id"], name="webhookevent_admin_order"),
+            models.Index(fields=["company", "-received_at"], name="webhookevent_company_recent"),
         ]
 
     def __str__(self):

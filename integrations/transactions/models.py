@@ -50,6 +50,9 @@ class Transaction(models.Model):
         SYNCING = "syncing", "Syncing"
         COMPLETED = "completed", "In the ledger"
         FAILED = "failed", "Failed"
+        # An operator settled it by hand (entered in the ledger directly, or written off): final,
+        # nothing will send it, and the reason says what was done.
+        HANDLED = "handled", "Handled outside the portal"
 
     # Why a transaction needs attention: a stable code the pages and the partner API can act on,
     # beside the sentence in `needs_attention_reason` a person reads.
@@ -97,6 +100,7 @@ class Transaction(models.Model):
         IN_LEDGER = "in_ledger", "In the ledger"
         RECEIPT_MISSING = "receipt_missing", "Receipt missing"
         FAILED = "failed", "Failed"
+        HANDLED_OUTSIDE = "handled_outside", "Handled outside the portal"
 
     # Spend a receipt belongs to; transfers and adjustments have none.
     RECEIPT_KINDS = (Kind.EXPENSE, Kind.REIMBURSABLE)
@@ -152,6 +156,8 @@ class Transaction(models.Model):
     # When `status` last changed; the sweeper re-queues work that sits in flight too long.
     status_changed_at = models.DateTimeField(default=timezone.now)
     needs_attention_reason = models.TextField(blank=True)
+    # What the operator did when they marked it handled outside the portal (status "handled").
+    handled_reason = models.TextField(blank=True)
     attention_code = models.CharField(max_length=32, choices=AttentionCode, blank=True)
     attention_screen = models.CharField(max_length=24, choices=Screen, blank=True)
     ledger_record_id = models.CharField(max_length=255, blank=True)
@@ -188,6 +194,11 @@ class Transaction(models.Model):
                 violation_error_message="Say what needs attention.",
             ),
             models.CheckConstraint(
+                condition=~Q(status="handled") | ~Q(handled_reason=""),
+                name="transaction_handled_has_reason",
+                violation_error_message="Say how it was handled outside the portal.",
+            ),
+            models.CheckConstraint(
                 condition=Q(currency_rate__isnull=True) | Q(currency_rate__gt=0),
                 name="transaction_currency_rate_positive",
             ),
@@ -218,6 +229,11 @@ class Transaction(models.Model):
                 fields=["status_changed_at"],
                 condition=Q(status__in=["queued", "pushing", "syncing"]),
                 name="transaction_in_flight",
+            ),
+            # The admin's change list: every transaction in its default order (newest spend
+            # first), read backwards a page at a time instead of sorting a million rows.
+            models.Index(
+                fields=["issue_date", "created_at", "id"], name="transaction_admin_order"
             ),
         ]
 
@@ -253,6 +269,7 @@ class Transaction(models.Model):
             status.PUSHING: plain.SYNCING,
             status.SYNCING: plain.SYNCING,
             status.FAILED: plain.FAILED,
+            status.HANDLED: plain.HANDLED_OUTSIDE,
         }[self.status]
 
     def _has_receipt(self) -> bool:
@@ -276,6 +293,7 @@ class Transaction(models.Model):
             cls.PlainStatus.IN_LEDGER: completed & ~missing,
             cls.PlainStatus.RECEIPT_MISSING: missing,
             cls.PlainStatus.FAILED: Q(status=status.FAILED),
+            cls.PlainStatus.HANDLED_OUTSIDE: Q(status=status.HANDLED),
         }[plain]
 
     @property
@@ -363,6 +381,8 @@ class Receipt(models.Model):
                 condition=Q(upload_status="pending"),
                 name="receipt_pending_upload",
             ),
+            # The admin's change list, newest first, a page at a time.
+            models.Index(fields=["created_at", "id"], name="receipt_admin_order"),
         ]
 
     def __str__(self):

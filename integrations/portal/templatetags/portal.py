@@ -16,6 +16,9 @@ TONES = {
     "uploaded": "good",
     "success": "good",
     "mapped": "good",
+    # an operator settled it by hand: final, nothing left for the customer to do
+    "handled_outside": "good",
+    "handled": "good",
     # moving: the portal or Codat is working on it
     "syncing": "moving",
     "queued": "moving",
