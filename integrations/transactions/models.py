@@ -232,9 +232,7 @@ class Transaction(models.Model):
             ),
             # The admin's change list: every transaction in its default order (newest spend
             # first), read backwards a page at a time instead of sorting a million rows.
-            models.Index(
-                fields=["issue_date", "created_at", "id"], name="transaction_admin_order"
-            ),
+            models.Index(fields=["issue_date", "created_at", "id"], name="transaction_admin_order"),
         ]
 
     def __str__(self):
