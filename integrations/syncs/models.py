@@ -6,6 +6,7 @@ page, the admin and the workers all read state from here rather than from logs o
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -110,6 +111,9 @@ class Sync(models.Model):
         indexes = [
             # The latest sync of a company (health, the company page).
             models.Index(fields=["company", "-requested_at"], name="sync_company_latest"),
+            # Sync health's hourly buckets (services/health.py recount_hours): syncs that
+            # finished in an hour, counted by outcome.
+            models.Index(fields=["completed_at"], name="sync_completed_at"),
             # The admin's change list: every sync, newest first, a page at a time.
             models.Index(fields=["requested_at", "id"], name="sync_admin_order"),
             # The poller: open syncs, least recently polled first.
@@ -229,6 +233,12 @@ class WriteOperation(models.Model):
     record_id = models.CharField(max_length=255, blank=True, help_text="The created record's id")
     error_message = models.TextField(blank=True)
     validation = models.JSONField(default=dict, blank=True)
+    # What the person typed, as sent to Codat: a failed write's form is shown again with it,
+    # next to Codat's validation errors, so nothing has to be typed twice.
+    request_body = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     requested_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -342,3 +352,157 @@ class RequestLease(models.Model):
 
     def __str__(self):
         return f"slot {self.slot} of {self.codat_company_id}"
+
+
+# --- Sync health summaries (integrations/syncs/services/health.py keeps them) -------------------
+#
+# The staff pages read these instead of aggregating a million transactions per request. They
+# are derived data: the pipeline's hooks keep them current, a beat task repairs drift and
+# `health.rebuild_all()` recomputes every row; deleting them loses nothing.
+
+
+class CompanyHealth(models.Model):
+    """One row per company: what the triage list shows and sorts by, computed in one place."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, primary_key=True, related_name="health_summary"
+    )
+    # Company.health_from's answer, and health.health_score's (higher is worse).
+    health = models.CharField(max_length=16, choices=Company.Health)
+    score = models.PositiveSmallIntegerField(default=0)
+    stuck = models.BooleanField(default=False, help_text="A sync open too long, or 1010")
+    connection_status = models.CharField(max_length=16, choices=Connection.Status, blank=True)
+    platform_key = models.CharField(max_length=4, blank=True)
+    platform_name = models.CharField(max_length=100, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure_code = models.PositiveIntegerField(null=True, blank=True)
+    last_failure_message = models.TextField(blank=True)
+    syncs_7d = models.PositiveIntegerField(default=0)
+    failed_syncs_7d = models.PositiveIntegerField(default=0)
+    waiting_count = models.PositiveIntegerField(default=0)
+    oldest_waiting_at = models.DateTimeField(null=True, blank=True)
+    failed_count = models.PositiveIntegerField(default=0)
+    attention_count = models.PositiveIntegerField(default=0)
+    unmapped_categories = models.PositiveIntegerField(default=0)
+    receipts_failing = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "company health"
+        indexes = [
+            # The triage list: worst first, a page at a time.
+            models.Index(fields=["-score", "company"], name="companyhealth_triage"),
+            # The drift repair: the rows refreshed longest ago.
+            models.Index(fields=["refreshed_at"], name="companyhealth_refreshed"),
+        ]
+
+    def __str__(self):
+        return f"{self.company_id}: {self.health} ({self.score})"
+
+    @property
+    def failure_rate(self) -> float | None:
+        return self.failed_syncs_7d / self.syncs_7d if self.syncs_7d else None
+
+
+class SyncHour(models.Model):
+    """Syncs that finished in one hour, by outcome: the chart and the success rates."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Written"
+        EMPTY = "empty", "Nothing to write"
+        FAILED = "failed", "Failed"
+
+    hour = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour", "outcome"]
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "outcome"], name="synchour_unique_hour_outcome")
+        ]
+
+    def __str__(self):
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.outcome}: {self.count}"
+
+
+class ErrorCluster(models.Model):
+    """Failures across every customer with one root cause: a status code and Codat's message
+    with the ids, numbers and names taken out (health.normalise_message)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    key = models.CharField(max_length=64, unique=True, help_text="Hash of code and pattern")
+    # The sync's status code; null when Codat refused the request before a sync began (a 400).
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    item_status = models.CharField(max_length=16, blank=True, help_text="Codat's item status")
+    pattern = models.TextField()
+    sample_message = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State, default=State.OPEN)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Open members (transactions not yet in the ledger) and their companies; and all-time.
+    transactions_count = models.PositiveIntegerField(default=0)
+    companies_count = models.PositiveIntegerField(default=0)
+    total_transactions = models.PositiveIntegerField(default=0)
+    total_companies = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-pk"]
+        indexes = [
+            # The clusters list: open ones (or resolved ones) most recently seen first.
+            models.Index(fields=["state", "-last_seen_at"], name="errorcluster_state_recent"),
+        ]
+
+    def __str__(self):
+        code = self.status_code or "refused"
+        return f"{code}: {self.pattern[:80]}"
+
+    @property
+    def is_open(self):
+        return self.state == self.State.OPEN
+
+
+class ErrorClusterMember(models.Model):
+    """One transaction in a cluster; resolved once the transaction reaches the ledger (or its
+    next failure has another cause)."""
+
+    cluster = models.ForeignKey(ErrorCluster, on_delete=models.CASCADE, related_name="members")
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, related_name="error_clusters"
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    sync = models.ForeignKey(
+        Sync, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.TextField(blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "transaction"], name="errorclustermember_unique"
+            )
+        ]
+        indexes = [
+            # Resolving: a transaction's open memberships (sync closed, repair pass).
+            models.Index(
+                fields=["transaction"],
+                condition=Q(resolved_at__isnull=True),
+                name="errorclustermember_open",
+            ),
+            # The cluster page: its members, newest first.
+            models.Index(fields=["cluster", "-last_seen_at"], name="errorclustermember_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.transaction_id} in cluster {self.cluster_id}"
