@@ -64,6 +64,11 @@ class Company(models.Model):
     auto_synced_at = models.DateTimeField(
         "last automatic sync", null=True, blank=True, editable=False
     )
+    # Onboarding (integrations/portal/onboarding.py): the two steps whose "done" is a person's
+    # decision rather than a state of the ledger or the mappings. When someone confirmed the
+    # review, and when someone chose the automatic sync's setting.
+    onboarding_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    auto_sync_chosen_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = CompanyQuerySet.as_manager()
