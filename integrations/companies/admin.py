@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 
+from .admin_scale import LargeTableAdmin, choices_filter, platform_filter
 from .models import AuditEvent, Company, Connection, Invitation, Membership
 
 
@@ -103,21 +105,44 @@ class ConnectionInline(admin.TabularInline):
 class CompanyAdmin(AuditedModelAdmin):
     list_display = [
         "name",
-        "codat_company_id",
+        "platform_display",
+        "connection_display",
         "health_display",
+        "codat_company_id",
         "auto_sync_enabled",
-        "auto_sync_interval_minutes",
         "auto_synced_at",
         "created_at",
     ]
-    list_filter = ["auto_sync_enabled"]
-    search_fields = ["name", "codat_company_id"]
-    date_hierarchy = "created_at"
+    list_filter = [
+        platform_filter("pk"),
+        choices_filter("accounting_status", "accounting connection", Connection.Status.choices),
+        "auto_sync_enabled",
+    ]
+    search_fields = ["name", "=codat_company_id"]
+    show_full_result_count = False
     readonly_fields = ["auto_synced_at", "auto_sync_due_at"]
     inlines = [MembershipInline, ConnectionInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_health()
+        accounting = Connection.objects.filter(
+            company=OuterRef("pk"), source_type=Connection.SourceType.ACCOUNTING
+        ).order_by("-created_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .with_health()
+            .annotate(platform_name=Subquery(accounting.values("platform_name")[:1]))
+        )
+
+    @admin.display(description="Platform")
+    def platform_display(self, obj):
+        return obj.platform_name or "—"
+
+    @admin.display(description="Connection", ordering="accounting_status")
+    def connection_display(self, obj):
+        if not obj.accounting_status:
+            return "Not connected"
+        return Connection.Status(obj.accounting_status).label
 
     @admin.display(description="Health")
     def health_display(self, obj):
@@ -158,12 +183,11 @@ class ConnectionAdmin(AuditedModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ["at", "actor_display", "company", "action", "object_label", "fields_changed"]
     list_filter = ["action", "content_type"]
     list_select_related = ["company", "actor"]
-    search_fields = ["actor_label", "object_label", "object_id", "action", "company__name"]
-    date_hierarchy = "at"
+    search_fields = ["=object_id", "actor_label", "object_label", "action", "company__name"]
 
     @admin.display(description="Who", ordering="actor_label")
     def actor_display(self, obj):

@@ -27,8 +27,12 @@ from integrations.ledger.models import (
     TrackingCategory,
 )
 from integrations.syncs.models import (
+    CompanyHealth,
+    ErrorCluster,
+    ErrorClusterMember,
     RequestLease,
     Sync,
+    SyncHour,
     SyncTransaction,
     WebhookEvent,
     WriteOperation,
@@ -236,5 +240,12 @@ def make_full_graph():
         webhook_id="msg_1", event_type="expenses.sync.successful", company=company
     )
     RequestLease.objects.create(codat_company_id=str(company.codat_company_id), slot=0)
+    # The health summaries (derived rows the staff pages read).
+    CompanyHealth.objects.create(company=company, health=Company.Health.OK)
+    SyncHour.objects.create(
+        hour=sync.requested_at.replace(minute=0, second=0, microsecond=0), outcome="success"
+    )
+    cluster = ErrorCluster.objects.create(key="graph", status_code=5130, pattern="Account <n>")
+    ErrorClusterMember.objects.create(cluster=cluster, transaction=txn, company=company, sync=sync)
     AuditEvent.record(user, "mapping.change", obj=mapping, company=company)
     return company

@@ -25,6 +25,10 @@ READ_ONLY = {
     "writeoperation",
     "webhookevent",
     "requestlease",
+    "companyhealth",
+    "synchour",
+    "errorcluster",
+    "errorclustermember",
 }
 
 
