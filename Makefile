@@ -4,8 +4,10 @@ PYTHON ?= $(shell command -v python3.13 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks, from npm (tests/browser/package-lock.json).
+AXE_STAMP := tests/browser/node_modules/.installed
 
-.PHONY: run test install lint format migrations-check lock clean
+.PHONY: run test install axe lint format migrations-check lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else "Python 3.13 is required (found %s); set PYTHON=/path/to/python3.13" % sys.version.split()[0])'
@@ -21,8 +23,17 @@ run: $(STAMP)
 	$(PY) manage.py seed_demo
 	$(PY) scripts/devserver.py
 
-test: $(STAMP)
+test: $(STAMP) axe
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(AXE_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+	touch $(AXE_STAMP)
+
+# Without npm the browser tests run without accessibility checks (they say so); CI fails instead.
+axe:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(AXE_STAMP); \
+	else echo "npm not found: the browser tests will skip their axe-core accessibility checks"; fi
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

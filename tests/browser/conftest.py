@@ -1,7 +1,10 @@
 import os
 import shutil
+from pathlib import Path
 
 import pytest
+
+from .live import AXE, live_world, serve_axe  # noqa: F401 (fixture)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -15,7 +18,40 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    # The journeys' live server, Celery worker and sandbox threads share the test's database.
+    # SQLite's in-memory test database locks whole tables between threads (shared cache), so
+    # on SQLite the session's test database is a file instead: in /dev/shm where there is one
+    # (memory-backed, as fast), one per process so parallel runs never share it. Django deletes
+    # it when the session ends. PostgreSQL (CI) needs nothing.
+    from django.db import connections
+
+    db = connections["default"].settings_dict
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    test = db.setdefault("TEST", {})
+    if test.get("NAME"):
+        return
+    folder = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(config.rootpath) / "var"
+    test["NAME"] = str(folder / f"expenses-portal-test-{os.getpid()}.sqlite3")
+
+
 def pytest_collection_modifyitems(config, items):
+    browser_items = [item for item in items if "tests/browser/" in str(item.fspath)]
+    if browser_items and not AXE.exists():
+        # `make test` installs axe-core with npm (tests/browser/package.json); without npm the
+        # journeys still run, without their accessibility checks. CI must have them.
+        if os.environ.get("CI") == "true":
+            raise pytest.UsageError(
+                f"CI must check accessibility: {AXE} is missing (make test runs npm ci)"
+            )
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "SKIPPED accessibility checks: axe-core is not installed (needs npm: "
+                "cd tests/browser && npm ci); the browser journeys run without them",
+                yellow=True,
+            )
     # Browser tests need Debian's chromium; .ci/run installs it, a laptop may not have it.
     if os.path.exists(CHROMIUM):
         return
@@ -52,6 +88,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    serve_axe(context)
     page = context.new_page()
     yield page
     context.close()
