@@ -106,3 +106,11 @@ def upload_receipts(self, transaction_id: str) -> None:
     result = receipts.upload_for_transaction(transaction_id)
     if result.retry_after is not None:
         raise self.retry(countdown=result.retry_after)
+
+
+@shared_task(name="syncs.repair_health", ignore_result=True)
+def repair_health() -> None:
+    """Beat: bring the staff pages' summaries back in line with the pipeline's rows."""
+    from .services import health
+
+    health.repair()

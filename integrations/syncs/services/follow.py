@@ -23,7 +23,7 @@ from integrations.companies.models import Company, Connection
 from integrations.syncs import events
 from integrations.syncs.models import Sync, WebhookEvent
 
-from . import claims, push, reconcile
+from . import claims, health, push, reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,13 @@ def mark_deauthorised(company: Company) -> int:
     The push checks the connection before sending, so this is what stops it; relinking (the
     connection services) makes a new live connection and pushing resumes.
     """
-    return Connection.objects.filter(
+    changed = Connection.objects.filter(
         company=company,
         source_type=Connection.SourceType.ACCOUNTING,
         status=Connection.Status.LINKED,
     ).update(status=Connection.Status.DEAUTHORIZED)
+    health.refresh_soon(company.pk)
+    return changed
 
 
 def due_syncs():
@@ -129,6 +131,7 @@ def _finish(client: CodatClient, sync: Sync, status: dict) -> Sync:
             next_attempt_at=None,
             last_error="",
         )
+    health.sync_closed_soon(sync.pk)
     sync.refresh_from_db()
     return sync
 
@@ -244,3 +247,4 @@ def _finish_from_webhook(sync: Sync, written: bool) -> None:
         next_attempt_at=None,
         claimed_at=None,
     )
+    health.sync_closed_soon(sync.pk)

@@ -43,7 +43,7 @@ from integrations.companies.models import Company, Connection
 from integrations.syncs.models import Sync, SyncTransaction
 from integrations.transactions.models import Transaction
 
-from . import claims, preflight, reconcile
+from . import claims, health, preflight, reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -409,6 +409,7 @@ def _reject(sync: Sync, error: CodatError, code: str, *, validation: bool = Fals
             status_changed_at=now,
             **Transaction.attention(code, words, Transaction.Screen.TRANSACTION),
         )
+    health.sync_closed_soon(sync.pk)
 
 
 def _already_processed(

@@ -32,7 +32,7 @@ from integrations.codat.factory import codat_client
 from integrations.syncs.models import Sync, SyncTransaction
 from integrations.transactions.models import Receipt, Transaction
 
-from . import claims, platforms, push
+from . import claims, health, platforms, push
 from .platforms import MB, Platform
 
 logger = logging.getLogger(__name__)
@@ -249,6 +249,9 @@ def _save(receipt: Receipt, status: str, *, error: str) -> None:
             "uploaded_at",
         ]
     )
+    if status in Receipt.LOST_STATUSES:
+        # Sync health counts the company's receipts the ledger will not take.
+        health.refresh_soon(receipt.transaction.company_id)
 
 
 def transactions_with_pending_receipts(sync: Sync) -> list:
