@@ -6,6 +6,7 @@ rather than silently falling back to a default.
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",  # sign-in throttling (see AXES_* below)
     "expenses_portal",  # for its system checks (expenses_portal/checks.py)
     "integrations.companies",
     "integrations.ledger",
@@ -100,6 +102,8 @@ INSTALLED_APPS = [
     "integrations.webhooks",
     "integrations.demo",
     "integrations.portal",  # the customer's pages
+    "ninja",  # serves the partner API's docs assets locally (no CDN)
+    "integrations.api",  # the partner API, /api/v1/
 ]
 
 # The embedded Codat sandbox is its own app with its own tables; it is only installed (and so
@@ -118,6 +122,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "expenses_portal.urls"
@@ -134,6 +140,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.portal.context_processors.companies",
             ],
         },
     },
@@ -230,6 +237,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Open syncs polled when their webhook is late, interrupted sends resumed, receipts
     # uploaded, and stuck or lost work handed back or given up (integrations.syncs.services).
     "sync-poller": {"task": "syncs.poll_syncs", "schedule": 30.0},
+    # Sync health's summaries (staff pages) recomputed where they drifted from the rows.
+    "sync-health-repair": {"task": "syncs.repair_health", "schedule": 300.0},
 }
 # Simulated card spend for the demo companies every minute (integrations/demo/simulator.py),
 # so `make run` shows spend reaching the sandbox's ledger on its own. Only ever against the
@@ -255,6 +264,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is refused for the cool-off; a success clears the count. Keyed on
+# the pair so a stranger guessing cannot lock a colleague out from the office's address.
+# Behind a proxy the address is the proxy's (REMOTE_ADDR), so the lock then acts per username.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Our page (429): how long the pause lasts, and the way out through a password reset.
+AXES_LOCKOUT_CALLABLE = "integrations.portal.views.auth.locked_out"
+# Every sign-in would otherwise add a row to axes' access log; failures are what we need.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -311,6 +337,12 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# --- Partner API ---------------------------------------------------------------------------------
+# A key that works out of the box in development only (documented in .env.example); real keys are
+# created in the admin. Ignored unless DEBUG, and `check --deploy` refuses it (partner_api.E001).
+DEV_PARTNER_API_KEY = "epk_dev_expenses-portal-development-key"
+PARTNER_API_DEV_KEY = env.str("PARTNER_API_DEV_KEY", default=DEV_PARTNER_API_KEY if DEBUG else "")
+
 # --- Codat ---------------------------------------------------------------------------------------
 # The portal talks to Codat (or the embedded sandbox) over HTTP only. The client refuses any base
 # URL other than real Codat or the configured sandbox, so a typo cannot send the key elsewhere.
@@ -319,6 +351,11 @@ CODAT_SANDBOX_URL = env_url(
     "CODAT_SANDBOX_URL", "http://127.0.0.1:8000/codat-sandbox", ("http", "https")
 ).rstrip("/")
 CODAT_BASE_URL = env_url("CODAT_BASE_URL", CODAT_SANDBOX_URL, ("http", "https")).rstrip("/")
+
+# Origins a connection's Link URL may send the person to (the connect page redirects there after
+# a form POST, and CSP's form-action must allow that redirect). Empty: Codat's own Link hosts
+# with real Codat, the sandbox's origin with the sandbox (integrations/portal/links.py).
+CODAT_LINK_ORIGINS = env.list("CODAT_LINK_ORIGINS", default=[])
 if CODAT_BASE_URL not in (CODAT_PRODUCTION_URL, CODAT_SANDBOX_URL):
     raise ImproperlyConfigured(
         f"CODAT_BASE_URL must be {CODAT_PRODUCTION_URL} or CODAT_SANDBOX_URL ({CODAT_SANDBOX_URL})."

@@ -45,6 +45,11 @@ class Company(models.Model):
         NEVER_SYNCED = "never_synced", "Never synced"
 
     name = models.CharField(max_length=200)
+    # The partner's own id for this customer, set through the partner API; null (not "") when
+    # unset so that only real references are held unique.
+    partner_reference = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, default=None
+    )
     # Null until the company has been created at Codat; the portal creates it lazily, on first
     # connect, so a failed Codat call never leaves a half-made tenant behind.
     codat_company_id = models.UUIDField(unique=True, null=True, blank=True)
@@ -183,6 +188,19 @@ class Membership(models.Model):
         Role.ACCOUNTANT: frozenset({Capability.VIEW, Capability.MAP}),
         Role.VIEWER: frozenset({Capability.VIEW}),
     }
+
+    # What each role means, in the words the team page and the invitation show.
+    ROLE_DESCRIPTIONS = {
+        Role.OWNER: "Everything, including inviting and removing people and changing roles.",
+        Role.MEMBER: "Connects the accounting software, maps categories and syncs spend.",
+        Role.ACCOUNTANT: "Maps categories, fixes and syncs spend; cannot connect, unlink or "
+        "manage the team.",
+        Role.VIEWER: "Sees everything and changes nothing.",
+    }
+
+    @property
+    def role_description(self):
+        return self.ROLE_DESCRIPTIONS.get(self.role, "")
 
     def can(self, capability) -> bool:
         return capability in self.CAPABILITIES.get(self.role, ())
@@ -383,8 +401,22 @@ class AuditEvent(models.Model):
         return values
 
     @classmethod
-    def record(cls, actor, action, *, obj=None, company=None, label="", before=None, after=None):
-        """Store one event; with `before`/`after` dicts only the fields that differ are kept."""
+    def record(
+        cls,
+        actor,
+        action,
+        *,
+        obj=None,
+        company=None,
+        label="",
+        before=None,
+        after=None,
+        actor_label="",
+    ):
+        """Store one event; with `before`/`after` dicts only the fields that differ are kept.
+
+        `actor_label` names an author that is no user, e.g. a partner API key ("api:<name>").
+        """
         before = {k: _audit_value(v) for k, v in (before or {}).items()}
         after = {k: _audit_value(v) for k, v in (after or {}).items()}
         changes = {
@@ -398,7 +430,7 @@ class AuditEvent(models.Model):
             company = obj if isinstance(obj, Company) else getattr(obj, "company", None)
         return cls.objects.create(
             actor=actor,
-            actor_label=actor.get_username() if actor else "",
+            actor_label=(actor.get_username() if actor else actor_label)[:150],
             company=company,
             content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
             object_id=str(obj.pk) if obj is not None else "",

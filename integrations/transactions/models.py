@@ -161,6 +161,11 @@ class Transaction(models.Model):
     attention_code = models.CharField(max_length=32, choices=AttentionCode, blank=True)
     attention_screen = models.CharField(max_length=24, choices=Screen, blank=True)
     ledger_record_id = models.CharField(max_length=255, blank=True)
+    # The partner's own id for the transaction (partner API intake), unique per company, and a
+    # hash of the body it came with: the same reference and body again is a replay, a different
+    # body is a conflict.
+    partner_reference = models.CharField(max_length=100, blank=True)
+    partner_body_hash = models.CharField(max_length=64, blank=True, editable=False)
     # Changed after it was written to the ledger: the next push sends Codat's update, not a
     # create (or, where the platform takes no updates, pre-flight says to change it there).
     pending_edit = models.BooleanField(default=False)
@@ -172,6 +177,12 @@ class Transaction(models.Model):
     class Meta:
         ordering = ["-issue_date", "-created_at"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["company", "partner_reference"],
+                condition=~Q(partner_reference=""),
+                name="transaction_unique_company_partner_reference",
+                violation_error_message="This company already has a transaction with that reference.",
+            ),
             models.CheckConstraint(
                 condition=Q(currency__regex=CURRENCY_CODE),
                 name="transaction_currency_iso_code",
