@@ -20,7 +20,7 @@ from django.core.files.uploadhandler import (
     TemporaryFileUploadHandler,
 )
 from django.db.models import Count
-from ninja import Query, Schema
+from ninja import Query, Schema, Status
 
 from integrations.companies import partner as companies
 from integrations.companies.models import Company
@@ -33,6 +33,7 @@ from integrations.transactions.models import Receipt, Transaction
 from .api import api
 from .errors import ERRORS, ApiError, not_found
 from .schemas import (
+    CamelSchema,
     CardIn,
     CardOut,
     CategoryIn,
@@ -158,7 +159,7 @@ def create_company(request, payload: CompanyIn):
         )
     except companies.ReferenceTaken as exc:
         raise _reference_taken(exc) from None
-    return 201, _company_out(company, detail=True)
+    return Status(201, _company_out(company, detail=True))
 
 
 def _reference_taken(exc) -> ApiError:
@@ -271,7 +272,7 @@ def put_category(request, company_id: str, reference: str, payload: CategoryIn):
         active=payload.active,
         actor_label=_actor(request),
     )
-    return (201 if created else 200), _category_out(category)
+    return Status(201 if created else 200, _category_out(category))
 
 
 @api.post(
@@ -317,7 +318,7 @@ def put_card(request, company_id: str, reference: str, payload: CardIn):
         active=payload.active,
         actor_label=_actor(request),
     )
-    return (201 if created else 200), _card_out(card)
+    return Status(201 if created else 200, _card_out(card))
 
 
 @api.post(
@@ -445,10 +446,10 @@ def create_transactions(request, company_id: str, payload: TransactionBatchIn):
         "transactions": [transaction_out(by_pk[o.transaction.pk]) for o in outcomes],
         "created": created,
     }
-    return (201 if created else 200), body
+    return Status(201 if created else 200, body)
 
 
-class TransactionFilters(Schema):
+class TransactionFilters(CamelSchema):
     status: Plain | None = None
     issued_from: date | None = None
     issued_to: date | None = None
@@ -645,4 +646,4 @@ def upload_receipt(request, company_id: str, transaction_id: str):
             422, "file_refused", problem, [{"field": "file", "message": problem, "index": None}]
         )
     receipt = attach.attach_receipt(txn, upload, file_type)
-    return 201, _receipt_out(receipt)
+    return Status(201, _receipt_out(receipt))
