@@ -69,3 +69,36 @@ def claim_due_companies(now: datetime | None = None, *, limit: int = BATCH) -> l
     return [
         pk for pk, interval in list(due_companies(now, limit=limit)) if claim_run(pk, interval, now)
     ]
+
+
+def choose_schedule(company: Company, *, enabled: bool, interval_minutes: int, actor=None) -> None:
+    """A person's choice of the automatic sync (on or off, how often), from the portal.
+
+    The next run is due one interval from now when it is switched on or its interval changes,
+    so shortening "once a day" to "every hour" takes effect within the hour rather than after
+    the day already scheduled. The choice itself is stored (auto_sync_chosen_at): it is what
+    completes the onboarding step.
+    """
+    from integrations.companies.models import AuditEvent
+
+    now = timezone.now()
+    before = AuditEvent.snapshot(company, ["auto_sync_enabled", "auto_sync_interval_minutes"])
+    changed = (enabled, interval_minutes) != (
+        company.auto_sync_enabled,
+        company.auto_sync_interval_minutes,
+    )
+    company.auto_sync_enabled = enabled
+    company.auto_sync_interval_minutes = interval_minutes
+    company.auto_sync_chosen_at = now
+    fields = ["auto_sync_enabled", "auto_sync_interval_minutes", "auto_sync_chosen_at"]
+    if changed and enabled:
+        company.auto_sync_due_at = now + timedelta(minutes=interval_minutes)
+        fields.append("auto_sync_due_at")
+    company.save(update_fields=fields)
+    AuditEvent.record(
+        actor,
+        "sync.schedule",
+        obj=company,
+        before=before,
+        after=AuditEvent.snapshot(company, ["auto_sync_enabled", "auto_sync_interval_minutes"]),
+    )
