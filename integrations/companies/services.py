@@ -380,3 +380,14 @@ def accept_invitation(raw_token: str, user) -> Membership:
             after={"role": membership.role},
         )
     return membership
+
+
+# ---------------------------------------------------------------------------------------------
+# Onboarding decisions (the checklist itself is computed in integrations/portal/onboarding.py).
+
+
+def confirm_onboarding_review(company: Company, *, actor=None) -> None:
+    """The person looked at what is mapped and what is missing and said it is right."""
+    company.onboarding_reviewed_at = timezone.now()
+    company.save(update_fields=["onboarding_reviewed_at"])
+    AuditEvent.record(actor, "onboarding.review", obj=company)
