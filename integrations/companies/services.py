@@ -391,3 +391,78 @@ def confirm_onboarding_review(company: Company, *, actor=None) -> None:
     company.onboarding_reviewed_at = timezone.now()
     company.save(update_fields=["onboarding_reviewed_at"])
     AuditEvent.record(actor, "onboarding.review", obj=company)
+
+
+class TeamError(Exception):
+    """A change to the team that cannot be made; the message says why, in plain words."""
+
+
+def _owners_left_after(company: Company, membership: Membership) -> int:
+    """How many owners `company` keeps if `membership` stops being one (rows locked on PostgreSQL,
+    so two owners demoting each other at once cannot both succeed)."""
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(company=company, role=Membership.Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+    return len([pk for pk in owners if pk != membership.pk])
+
+
+def change_role(membership: Membership, role: str, *, actor=None) -> Membership:
+    """Give a member another role; the company's last owner keeps theirs."""
+    role = Membership.Role(role)
+    if membership.role == role:
+        return membership
+    with transaction.atomic():
+        if membership.role == Membership.Role.OWNER and not _owners_left_after(
+            membership.company, membership
+        ):
+            raise TeamError(
+                f"{membership.user.get_username()} is the only owner of {membership.company}: "
+                "make someone else an owner first."
+            )
+        before = AuditEvent.snapshot(membership, ["role"])
+        membership.role = role
+        membership.save(update_fields=["role"])
+        AuditEvent.record(
+            actor,
+            "team.role",
+            obj=membership,
+            before=before,
+            after=AuditEvent.snapshot(membership, ["role"]),
+        )
+    return membership
+
+
+def remove_member(membership: Membership, *, actor=None) -> None:
+    """Take a person out of the company (their account stays); never the last owner."""
+    with transaction.atomic():
+        if membership.role == Membership.Role.OWNER and not _owners_left_after(
+            membership.company, membership
+        ):
+            raise TeamError(
+                f"{membership.user.get_username()} is the only owner of {membership.company} "
+                "and cannot be removed: make someone else an owner first."
+            )
+        AuditEvent.record(
+            actor,
+            "team.remove",
+            obj=membership,
+            before={"role": membership.role},
+        )
+        membership.delete()
+
+
+def withdraw_invitation(invitation: Invitation, *, actor=None) -> Invitation:
+    """Make an open invitation's link stop working (conditional UPDATE: a link being accepted
+    at this moment is either accepted or withdrawn, never both)."""
+    now = timezone.now()
+    with transaction.atomic():
+        withdrawn = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        if not withdrawn:
+            raise TeamError(f"The invitation to {invitation.email} was already used or withdrawn.")
+        invitation.revoked_at = now
+        AuditEvent.record(actor, "team.withdraw", obj=invitation, company=invitation.company)
+    return invitation

@@ -14,7 +14,11 @@ from . import views
 app_name = "portal"
 
 urlpatterns = [
+    # The invitation page proper is tokenless: the link's token waits in the session (so it is
+    # not in the history or a Referer); "accept/" must come before the token route.
+    path("invitations/accept/", views.invitation, name="invitation"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("switch/", views.switch_company, name="switch-company"),
     # --- onboarding and the connection
     path("c/<int:company_id>/", views.company_overview, name="company"),
     path("c/<int:company_id>/connect/", views.connect, name="connect"),
@@ -33,4 +37,20 @@ urlpatterns = [
     ),
     # --- the team
     path("c/<int:company_id>/team/", views.team, name="team"),
+    path("c/<int:company_id>/team/invite/", views.team_invite, name="team-invite"),
+    path(
+        "c/<int:company_id>/team/members/<int:membership_id>/",
+        views.member_role,
+        name="team-member-role",
+    ),
+    path(
+        "c/<int:company_id>/team/members/<int:membership_id>/remove/",
+        views.member_remove,
+        name="team-member-remove",
+    ),
+    path(
+        "c/<int:company_id>/team/invitations/<int:invitation_id>/withdraw/",
+        views.invitation_withdraw,
+        name="team-invitation-withdraw",
+    ),
 ]

@@ -2,7 +2,16 @@
 
 from .mapping import accounts, categories
 from .onboarding import automatic_sync, company_overview, connect, connection, review
-from .team import invitation_accept, team
+from .team import (
+    invitation,
+    invitation_accept,
+    invitation_withdraw,
+    member_remove,
+    member_role,
+    switch_company,
+    team,
+    team_invite,
+)
 from .transactions import transaction_detail, transactions
 
 __all__ = [
@@ -12,9 +21,15 @@ __all__ = [
     "company_overview",
     "connect",
     "connection",
+    "invitation",
     "invitation_accept",
+    "invitation_withdraw",
+    "member_remove",
+    "member_role",
     "review",
+    "switch_company",
     "team",
+    "team_invite",
     "transaction_detail",
     "transactions",
 ]

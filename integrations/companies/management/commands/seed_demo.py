@@ -22,13 +22,19 @@ USERS = [
     ("alice", "Alice", "Archer", False),
     ("bob", "Bob", "Baker", False),
     ("carol", "Carol", "Cooper", False),
+    ("dave", "Dave", "Dawson", False),  # the bookkeeper: accountant of both companies
+    ("erin", "Erin", "Evans", False),
     ("staff", "Sam", "Staff", True),
 ]
 
 COMPANIES = [
     {
         "name": "Acme Coffee Ltd",
-        "members": [("alice", Membership.Role.OWNER), ("bob", Membership.Role.VIEWER)],
+        "members": [
+            ("alice", Membership.Role.OWNER),
+            ("bob", Membership.Role.VIEWER),
+            ("dave", Membership.Role.ACCOUNTANT),
+        ],
         "categories": [
             ("TRAVEL", "Travel"),
             ("MEALS", "Meals and entertainment"),
@@ -49,7 +55,11 @@ COMPANIES = [
     },
     {
         "name": "Globex Outdoor Inc",
-        "members": [("carol", Membership.Role.OWNER)],
+        "members": [
+            ("carol", Membership.Role.OWNER),
+            ("erin", Membership.Role.MEMBER),
+            ("dave", Membership.Role.ACCOUNTANT),
+        ],
         "categories": [
             ("TRAVEL", "Travel"),
             ("FUEL", "Fuel"),
