@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "integrations.webhooks",
     "integrations.demo",
     "integrations.portal",  # the customer's pages
+    "integrations.staff",  # sync health for staff, /staff/
     "ninja",  # serves the partner API's docs assets locally (no CDN)
     "integrations.api",  # the partner API, /api/v1/
 ]

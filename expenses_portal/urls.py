@@ -58,6 +58,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("webhooks/", include("integrations.webhooks.urls")),
+    path("staff/", include("integrations.staff.urls")),
     path("api/v1/", include("integrations.api.urls")),
     path("", include("integrations.portal.urls")),
 ]
