@@ -541,6 +541,8 @@ def process_push(op: PushOperation, now) -> None:
     else:
         op.record_id = _new_record_id(get_platform(conn.platform_key), op.data_type)
         data["id"] = op.record_id
+        if op.data_type == "chartOfAccounts":
+            _describe_new_account(get_platform(conn.platform_key), data)
         LedgerRecord.objects.create(
             company=company,
             data_type=op.data_type,
@@ -580,6 +582,27 @@ def _stale_update_errors(op: PushOperation, current: dict | None) -> list[dict]:
             "SourceModifiedDateValidator",
         )
     ]
+
+
+def _describe_new_account(platform, data: dict) -> None:
+    """A pushed account is read back like any other: its type from the category when none was
+    sent, Active, and what it may be used for worked out from its type on this platform (the
+    same rules the seeded charts follow), so a new expense account is offered for spend."""
+    from . import seeds
+
+    account_type = data.get("type") or str(data.get("fullyQualifiedCategory") or "").split(".")[0]
+    if account_type not in services.MAPPING_ACCOUNT_TYPES:
+        account_type = "Unknown"
+    data["type"] = account_type
+    data["status"] = data.get("status") or "Active"
+    kind = {"Expense": "expense", "Income": "income", "Liability": "liability"}.get(account_type)
+    types, valid_for = (
+        seeds._filter_valid_for(platform, seeds._KINDS[kind])
+        if kind and platform is not None and not data.get("isBankAccount")
+        else ([], [])
+    )
+    data.setdefault("validTransactionTypes", types)
+    data.setdefault("validFor", valid_for)
 
 
 def _mirror_bank_account_in_chart(company, bank: dict, now) -> None:

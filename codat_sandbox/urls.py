@@ -172,6 +172,16 @@ urlpatterns = [
         endpoint(GET=records.get_create_bank_accounts_model),
         name="options-bank-accounts",
     ),
+    path(
+        f"{CONN}/options/suppliers",
+        endpoint(GET=records.get_create_suppliers_model),
+        name="options-suppliers",
+    ),
+    path(
+        f"{CONN}/options/customers",
+        endpoint(GET=records.get_create_customers_model),
+        name="options-customers",
+    ),
     path(f"{C}/data/customers", endpoint(GET=records.list_customers), name="customers"),
     path(
         f"{C}/data/customers/<str:customer_id>",

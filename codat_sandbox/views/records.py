@@ -115,6 +115,17 @@ def get_create_bank_accounts_model(request, company_id, connection_id):
     return _push_option(request, company_id, connection_id, "bankAccounts")
 
 
+# Not in the Expenses spec, but the same operation and PushOption answer in Codat's Accounting
+# API (`get-create-update-suppliers-model`, `get-create-update-customers-model`), which the
+# supplier and customer writes of the Expenses spec point to for "what data to post".
+def get_create_suppliers_model(request, company_id, connection_id):
+    return _push_option(request, company_id, connection_id, "suppliers")
+
+
+def get_create_customers_model(request, company_id, connection_id):
+    return _push_option(request, company_id, connection_id, "customers")
+
+
 # --- Reads ----------------------------------------------------------------------------------
 
 

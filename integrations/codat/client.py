@@ -725,6 +725,15 @@ class CodatClient:
             "GET", f"{_connection(company_id, connection_id)}/options/bankAccounts"
         )
 
+    def get_model_options(self, company_id: str, connection_id: str, data_type: str) -> PushOption:
+        """The create model of any writable data type (`chartOfAccounts`, `bankAccounts`,
+        `suppliers`, `customers`): the fields the platform wants, required flags, limits and
+        allowed values. The Expenses spec lists the first two; the other two are the same
+        operation in Codat's Accounting API (`get-create-update-suppliers-model`, …)."""
+        return self._request(
+            "GET", f"{_connection(company_id, connection_id)}/options/{_segment(data_type)}"
+        )
+
     # --- Suppliers --------------------------------------------------------------------------------
 
     def list_suppliers(

@@ -39,3 +39,15 @@ def refresh_due_ledgers() -> None:
     """Beat: restart stalled reads, then open the scheduled ones that are due."""
     services.sweep_reads()
     services.refresh_due_ledgers()
+
+
+@shared_task(bind=True, base=CodatTask, backoff_base=2, max_retries=10)
+def follow_write(self, write_id: int) -> None:
+    """Follow a record being created in the ledger until Codat says how it went."""
+    from . import writes
+
+    write = writes.follow_write(write_id)
+    if write is not None and not write.is_terminal:
+        # Codat writes take seconds; look again soon, then less often (the service gives up
+        # on its own after a while, so this ends).
+        raise self.retry(countdown=min(2 * (self.request.retries + 1), 30), max_retries=None)

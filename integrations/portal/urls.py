@@ -27,7 +27,19 @@ urlpatterns = [
     path("c/<int:company_id>/connection/", views.connection, name="connection"),
     # --- mapping: where spend lands
     path("c/<int:company_id>/accounts/", views.accounts, name="accounts"),
+    path("c/<int:company_id>/accounts/new/<str:data_type>/", views.record_new, name="record-new"),
+    path(
+        "c/<int:company_id>/accounts/writes/<int:write_id>/",
+        views.record_write,
+        name="record-write",
+    ),
     path("c/<int:company_id>/categories/", views.categories, name="categories"),
+    path("c/<int:company_id>/categories/bulk/", views.categories_bulk, name="categories-bulk"),
+    path(
+        "c/<int:company_id>/categories/<int:category_id>/",
+        views.category_save,
+        name="category-save",
+    ),
     # --- day to day
     path("c/<int:company_id>/transactions/", views.transactions, name="transactions"),
     path(

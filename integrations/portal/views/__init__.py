@@ -1,6 +1,6 @@
 """The customer's pages, one module per area; this package re-exports the views for urls.py."""
 
-from .mapping import accounts, categories
+from .mapping import accounts, categories, categories_bulk, category_save, record_new, record_write
 from .onboarding import automatic_sync, company_overview, connect, connection, review
 from .team import (
     invitation,
@@ -18,11 +18,15 @@ __all__ = [
     "accounts",
     "automatic_sync",
     "categories",
+    "categories_bulk",
+    "category_save",
     "company_overview",
     "connect",
     "connection",
     "invitation",
     "invitation_accept",
+    "record_new",
+    "record_write",
     "invitation_withdraw",
     "member_remove",
     "member_role",

@@ -533,3 +533,39 @@ def preflight_company(
                 **Transaction.attention(problem.code, problem.words, problem.screen),
             )
     return PreflightResult(queued=moved, needs_attention=sum(len(v) for v in parked.values()))
+
+
+def recheck_parked(company_id: int) -> PreflightResult:
+    """After a person changed a mapping: parked rows that would now pass go back to ready
+    (the next sync, by hand or automatic, sends them) and the rest get today's reason.
+
+    Unlike `preflight_company` nothing is queued: fixing a mapping is not asking to sync.
+    `queued` in the result counts the rows made ready.
+    """
+    company = Company.objects.get(pk=company_id)
+    context = load_context(company)
+    parked_rows = (
+        Transaction.objects.filter(company=company, status=Transaction.Status.NEEDS_ATTENTION)
+        .select_related("supplier", "from_bank_account", "to_bank_account")
+        .order_by("issue_date", "created_at")
+    )
+    ready: list = []
+    parked: dict[Problem, list] = {}
+    for txn in parked_rows:
+        problem = check(facts_for(txn, context), context.ledger)
+        if problem is None:
+            ready.append(txn.pk)
+        else:
+            parked.setdefault(problem, []).append(txn.pk)
+    still = Transaction.objects.filter(status=Transaction.Status.NEEDS_ATTENTION)
+    with db_transaction.atomic():
+        moved = still.filter(pk__in=ready).update(
+            status=Transaction.Status.READY,
+            status_changed_at=timezone.now(),
+            **Transaction.attention(),
+        )
+        for problem, ids in parked.items():
+            still.filter(pk__in=ids).update(
+                **Transaction.attention(problem.code, problem.words, problem.screen)
+            )
+    return PreflightResult(queued=moved, needs_attention=sum(len(v) for v in parked.values()))
