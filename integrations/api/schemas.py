@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
@@ -48,9 +50,36 @@ Rate = Annotated[
 Currency = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217, e.g. GBP")
 ]
-Reference = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
-Text = Annotated[str, StringConstraints(max_length=255)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+# One line of printable text: no control characters (a newline in a name would break the
+# invitation email's subject; PostgreSQL refuses NUL in any text).
+LINE = r"^[^\x00-\x1f\x7f]*$"
+NOT_BLANK_LINE = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
+# An id: no spaces at either end, nothing unprintable.
+REFERENCE = r"^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise ValueError("Enter a valid email address.") from None
+    return value
+
+
+Reference = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=REFERENCE)]
+Text = Annotated[str, StringConstraints(max_length=255, pattern=LINE)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK_LINE)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=LINE), AfterValidator(_email)]
+# Free text over several lines: anything but NUL.
+Notes = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00]*$")]
+
+
+def short_name(n: int):
+    return Annotated[str, StringConstraints(min_length=1, max_length=n, pattern=NOT_BLANK_LINE)]
+
+
+def short_id(n: int):
+    return Annotated[str, StringConstraints(min_length=1, max_length=n, pattern=REFERENCE)]
 
 
 class CamelSchema(Schema):
@@ -70,9 +99,9 @@ def money(value) -> str | None:
 
 class CompanyIn(InSchema):
     name: Name
-    owner_email: Annotated[
-        str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    ] = Field(description="Gets an invitation to the portal as the company's owner.")
+    owner_email: Email = Field(
+        description="Gets an invitation to the portal as the company's owner."
+    )
     partner_reference: Reference | None = None
 
 
@@ -108,7 +137,7 @@ class CompanyPage(CamelSchema):
 
 
 class CategoryIn(InSchema):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
+    name: short_name(100)
     active: bool = True
 
 
@@ -119,8 +148,8 @@ class CategoryOut(CamelSchema):
 
 
 class CardIn(InSchema):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
-    cardholder: Annotated[str, StringConstraints(min_length=1, max_length=150, pattern=r"\S")]
+    name: short_name(100)
+    cardholder: short_name(150)
     last_four: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
     currency: Currency
     active: bool = True
@@ -144,7 +173,7 @@ class LineIn(InSchema):
 
 
 class TransferSideIn(InSchema):
-    bank_account_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] = Field(
+    bank_account_id: short_id(255) = Field(
         description="The ledger's id of the bank account (as the portal shows it)."
     )
     amount: PositiveMoney
@@ -173,10 +202,10 @@ class TransactionIn(InSchema):
     currency_rate: Rate | None = None
     merchant_name: Text = ""
     card: Reference | None = Field(default=None, description="The card's reference.")
-    category: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
+    category: short_id(32) | None = Field(
         default=None, description="The expense category's reference."
     )
-    supplier_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
+    supplier_id: short_id(255) | None = Field(
         default=None, description="Ledger supplier id (the employee on a reimbursable claim)."
     )
     lines: list[LineIn] = Field(
@@ -185,7 +214,7 @@ class TransactionIn(InSchema):
         description="Net and tax amounts; one line per transaction (not for transfers).",
     )
     transfer: TransferIn | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    notes: Notes = ""
 
     @model_validator(mode="after")
     def _kind_fields(self):

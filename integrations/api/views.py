@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,6 +34,7 @@ from integrations.transactions.models import Receipt, Transaction
 from .api import api
 from .errors import ERRORS, ApiError, not_found
 from .schemas import (
+    REFERENCE,
     CamelSchema,
     CardIn,
     CardOut,
@@ -236,7 +238,7 @@ def _card_out(c: Card) -> dict:
 
 
 def _check_reference(reference: str, max_length: int) -> str:
-    if not reference.strip() or len(reference) > max_length or reference != reference.strip():
+    if len(reference) > max_length or not re.match(REFERENCE, reference):
         raise ApiError(
             422,
             "validation_error",

@@ -165,7 +165,7 @@ def test_threads_sending_the_same_batch_store_it_once(company):
     def send():
         try:
             results.append(intake.create_batch(company, [_spend()])[0].created)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
         finally:
             from django.db import connection
