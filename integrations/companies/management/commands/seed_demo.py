@@ -1,9 +1,10 @@
+import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -79,7 +80,22 @@ COMPANIES = [
 
 
 class Command(BaseCommand):
-    help = "Create demo users, companies, cards, categories and transactions (safe to re-run)."
+    help = (
+        "Create demo users, companies, cards, categories and transactions (safe to re-run). "
+        "With --companies/--transactions, also add a large generated data set (for benchmarks)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--companies", type=int, default=0, help="Add this many generated companies."
+        )
+        parser.add_argument(
+            "--transactions",
+            type=int,
+            default=0,
+            help="Spread this many generated transactions over them (with syncs, receipts, ...).",
+        )
+        parser.add_argument("--seed", type=int, default=10, help="Random seed for the generator.")
 
     def handle(self, *args, **options):
         self.created = {}
@@ -89,9 +105,30 @@ class Command(BaseCommand):
                 self.seed_company(spec, users)
         made = ", ".join(f"{n} {label}" for label, n in self.created.items() if n) or "nothing"
         usernames = ", ".join(row[0] for row in USERS)
+        if options["companies"] or options["transactions"]:
+            self.seed_bulk(options["companies"], options["transactions"], options["seed"])
         return (
             f"Demo data ready (created {made}); log in as {usernames} "
             f"with password {DEMO_PASSWORD!r}."
+        )
+
+    def seed_bulk(self, companies, transactions, seed):
+        # Imported here: the small demo must not depend on the generator's imports.
+        from integrations.demo import bulk
+        from integrations.syncs.services import health
+
+        if companies < 1 or transactions < 0:
+            raise CommandError("--companies must be at least 1 (and --transactions not negative).")
+        self.stdout.write(f"Adding {companies:,} companies and {transactions:,} transactions...")
+        stats = bulk.seed(
+            companies=companies, transactions=transactions, seed=seed, stdout=self.stdout
+        )
+        started = time.monotonic()
+        # The staff pages read precomputed summaries; make them match the new rows.
+        health.rebuild_all()
+        self.stdout.write(
+            f"Generated {stats.line()}; health summaries rebuilt in "
+            f"{time.monotonic() - started:.0f} s."
         )
 
     def count(self, label, created):
