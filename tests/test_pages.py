@@ -49,14 +49,18 @@ def test_home_lists_only_the_users_own_companies(client, demo):
     response = client.get(reverse("home"))
     assert b"Acme Coffee Ltd" in response.content
     assert b"Globex Outdoor Inc" not in response.content
-    assert b"Owner" in response.content
-    assert b"Needs authorisation" in response.content  # no accounting connection yet
+    assert b"You are owner" in response.content
+    # No accounting connection yet: the next thing to do, not a health word.
+    assert b"Connect your accounting software" in response.content
+    assert b"Needs authorisation" not in response.content
 
 
 def test_home_query_count_is_pinned(client, demo, django_assert_num_queries):
     client.force_login(get_user_model().objects.get(username="alice"))
-    # session, user, companies with health and role in one query.
-    with django_assert_num_queries(3):
+    # session, user, companies with health, role, platform and last sync in one query, their
+    # transactions' counts, the top bar's company switcher (tests/portal/test_home.py pins
+    # the same count with 1 and 5 companies).
+    with django_assert_num_queries(5):
         client.get(reverse("home"))
 
 

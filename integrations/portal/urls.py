@@ -43,9 +43,24 @@ urlpatterns = [
     # --- day to day
     path("c/<int:company_id>/transactions/", views.transactions, name="transactions"),
     path(
+        "c/<int:company_id>/transactions/sync/",
+        views.transactions_sync,
+        name="transactions-sync",
+    ),
+    path(
         "c/<int:company_id>/transactions/<uuid:transaction_id>/",
         views.transaction_detail,
         name="transaction",
+    ),
+    path(
+        "c/<int:company_id>/transactions/<uuid:transaction_id>/receipts/",
+        views.transaction_receipts,
+        name="transaction-receipts",
+    ),
+    path(
+        "c/<int:company_id>/transactions/<uuid:transaction_id>/sync/",
+        views.transaction_sync,
+        name="transaction-sync",
     ),
     # --- the team
     path("c/<int:company_id>/team/", views.team, name="team"),

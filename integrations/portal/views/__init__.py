@@ -12,7 +12,13 @@ from .team import (
     team,
     team_invite,
 )
-from .transactions import transaction_detail, transactions
+from .transactions import (
+    transaction_detail,
+    transaction_receipts,
+    transaction_sync,
+    transactions,
+    transactions_sync,
+)
 
 __all__ = [
     "accounts",
@@ -25,15 +31,18 @@ __all__ = [
     "connection",
     "invitation",
     "invitation_accept",
-    "record_new",
-    "record_write",
     "invitation_withdraw",
     "member_remove",
     "member_role",
+    "record_new",
+    "record_write",
     "review",
     "switch_company",
     "team",
     "team_invite",
     "transaction_detail",
+    "transaction_receipts",
+    "transaction_sync",
     "transactions",
+    "transactions_sync",
 ]
