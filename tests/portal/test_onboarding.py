@@ -183,6 +183,46 @@ def test_the_overview_shows_the_checklist_and_the_current_step(client):
     assert 'aria-current="step"' in html
 
 
+@pytest.mark.django_db
+def test_a_failed_first_read_stops_polling_and_offers_to_try_again(client, monkeypatch):
+    opened = []
+    monkeypatch.setattr(
+        ledger_services, "request_refresh", lambda company, **kw: opened.append(kw["actor"])
+    )
+    company = factories.make_company()
+    factories.make_connection(company)
+    LedgerRead.objects.create(
+        company=company,
+        status=LedgerRead.Status.FAILED,
+        reason=LedgerRead.Reason.LINK,
+        error="Codat refused: the ledger is offline.",
+    )
+    user = _member(company)
+    client.force_login(user)
+    url = reverse("portal:company", args=[company.pk])
+    partial = client.get(url, **HTMX)
+    assert partial.status_code == 286
+    assert "the ledger is offline" in partial.content.decode()
+    assert "Try again" in partial.content.decode()
+    client.post(url)
+    assert opened == [user]
+
+
+@pytest.mark.django_db
+def test_a_routine_refresh_of_a_ready_ledger_holds_nobody_up(client):
+    company = factories.make_company()
+    _ready_ledger(company)
+    LedgerRead.objects.create(
+        company=company, status=LedgerRead.Status.READING, reason=LedgerRead.Reason.SCHEDULE
+    )
+    client.force_login(_member(company, Role.VIEWER))
+    url = reverse("portal:company", args=[company.pk])
+    assert "Fetching your ledger" not in client.get(url).content.decode()
+    assert client.get(url, **HTMX).headers.get("HX-Refresh") == "true"
+    # A viewer cannot ask for a refresh.
+    assert client.post(url).status_code == 403
+
+
 # --- Connect, and who may ---
 
 

@@ -117,7 +117,9 @@ def _ledger_fetch(company):
         return None
     ready = onboarding.ledger_ready(company)
     read = onboarding.ledger_read_in_progress(company)
-    if ready and (read is None or not read.is_open):
+    if ready:
+        # A routine refresh of a ledger already in is no reason to hold anyone up (and the
+        # polled box would reload the page for ever).
         return {"ready": True, "failed": False}
     partner_linked = company.connections.filter(
         source_type=Connection.SourceType.EXPENSE, status=Connection.Status.LINKED
