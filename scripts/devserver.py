@@ -15,6 +15,8 @@ import urllib.request
 
 HOST_PORT = os.environ.get("PORTAL_ADDR", "127.0.0.1:8000")
 PY = sys.executable
+# The same as expenses_portal/settings.py's (tests/api/test_readme.py holds them together).
+DEV_PARTNER_API_KEY = "epk_dev_expenses-portal-development-key"
 PROCESSES = {
     "web": [PY, "manage.py", "runserver", HOST_PORT, "--noreload"],
     "worker": [
@@ -102,7 +104,10 @@ def main():
         "Demo logins (password for all: expenses-demo): alice (owner, Acme Coffee Ltd), "
         "bob (viewer, Acme Coffee Ltd), carol (owner, Globex Outdoor Inc), staff (staff + admin)"
     )
-    print(f"Codat sandbox: {url}codat-sandbox/ledger/\n", flush=True)
+    print(f"Codat sandbox: {url}codat-sandbox/ledger/")
+    # The development key works only with DJANGO_DEBUG on (expenses_portal/settings.py).
+    dev_key = os.environ.get("PARTNER_API_DEV_KEY") or DEV_PARTNER_API_KEY
+    print(f"Partner API: {url}api/v1/docs  (development key: {dev_key})\n", flush=True)
 
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
