@@ -34,7 +34,11 @@ def worker_share(monkeypatch):
     return queued
 
 
-def test_spend_pushed_through_the_api_reads_back_its_ledger_record(codat, api_key, worker_share):
+def test_spend_pushed_through_the_api_reads_back_its_ledger_record(
+    codat,  # noqa: F811
+    api_key,
+    worker_share,
+):
     portal = linked_portal(codat)
     company = portal.company
     api = Api(api_key[1])
