@@ -10,9 +10,10 @@ import logging
 import smtplib
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -200,11 +201,14 @@ def invitation(request):
 
     user = request.user
     signin_form = AuthenticationForm(request)
+    # Two forms share the page: neither grabs the focus (it would leave the other's errors).
+    signin_form.fields["username"].widget.attrs.pop("autofocus", None)
     signup_form = InvitationSignUpForm(invitation.email)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "signin" and not user.is_authenticated:
             signin_form = AuthenticationForm(request, data=request.POST)
+            signin_form.fields["username"].widget.attrs.pop("autofocus", None)
             if signin_form.is_valid():
                 user = signin_form.get_user()
                 login(request, user)
@@ -218,6 +222,12 @@ def invitation(request):
         elif action == "accept" and user.is_authenticated:
             return _join(request, token, user)
 
+    # Someone who already has an account for the invited address is only offered to sign in.
+    has_account = not user.is_authenticated and (
+        get_user_model()
+        .objects.filter(Q(email__iexact=invitation.email) | Q(username__iexact=invitation.email))
+        .exists()
+    )
     already_member = (
         user.is_authenticated
         and Membership.objects.filter(user=user, company=invitation.company).exists()
@@ -235,6 +245,7 @@ def invitation(request):
             "other_address": user.is_authenticated
             and (user.email or "").lower() != invitation.email.lower(),
             "already_member": already_member,
+            "has_account": has_account,
         },
     )
 
