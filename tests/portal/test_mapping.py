@@ -434,3 +434,190 @@ def test_the_categories_page_costs_the_same_queries_at_10_and_500(
 
 
 QUERIES = 14
+
+
+# --- Against the sandbox: defaults at Codat, records created in the ledger ------------------------
+
+
+@pytest.fixture
+def sandboxed(settings, live_server, monkeypatch):
+    """The portal's Codat client pointed at the live sandbox; pushes finish when first read;
+    Celery hand-offs captured (the page's own polls follow the write)."""
+    from tests.integration.helpers import API_KEY
+
+    url = live_server.url + "/codat-sandbox"
+    settings.CODAT_SANDBOX_BACKGROUND = False
+    settings.CODAT_SANDBOX_SYNC_DELAY = 0
+    settings.CODAT_SANDBOX_API_KEYS = [API_KEY]
+    settings.CODAT_SANDBOX_DAILY_QUOTA = 100_000
+    settings.CODAT_SANDBOX_WEBHOOK_URL = ""
+    settings.CODAT_SANDBOX_REDIRECT_URL = (
+        "http://portal.invalid/link/return/"
+        "?companyId={companyId}&connectionId={connectionId}&statusCode={statusCode}"
+    )
+    settings.CODAT_SANDBOX_URL = settings.CODAT_BASE_URL = url
+    settings.CODAT_API_KEY = API_KEY
+    sent: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(
+        "celery.app.task.Task.apply_async",
+        lambda task, args=None, kwargs=None, **options: sent.append((task.name, tuple(args or ()))),
+    )
+    return sent
+
+
+def _linked(platform_key):
+    """A company linked to `platform_key` in the sandbox, its ledger read into the cache."""
+    from integrations.companies import services as connect
+    from integrations.ledger import services as ledger_reads
+    from tests.integration.helpers import approve_link, redirect_query
+
+    company = factories.make_company(f"Writes {platform_key}")
+    connection = connect.connect_accounting(company, platform_key)
+    redirect = redirect_query(approve_link(connection.link_url))
+    connect.record_link_outcome(
+        company, status_code=int(redirect["statusCode"]), connection_id=redirect["connectionId"]
+    )
+    read = LedgerRead.objects.get(company=company)
+    assert ledger_reads.check_read(read.pk) and ledger_reads.import_read(read.pk)
+    company.refresh_from_db()
+    return company
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_a_new_supplier_is_created_in_the_ledger_and_offered_in_the_chooser(client, sandboxed):
+    from integrations.ledger.models import Supplier
+    from integrations.syncs.models import WriteOperation
+
+    company = _linked("qhyg")
+    client.force_login(_member(company))
+    form = client.get(_url("record-new", company, "suppliers"))
+    assert form.status_code == 200
+    html = form.content.decode()
+    assert 'name="supplierName"' in html and "maxlength=" in html
+    assert '<option value="Active" selected>' in html
+
+    response = client.post(
+        _url("record-new", company, "suppliers"),
+        {"supplierName": "Brand New Taxis Ltd", "status": "Active", "defaultCurrency": "gbp"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    write = WriteOperation.objects.get(company=company)
+    assert write.status == WriteOperation.Status.PENDING
+    assert write.request_body["defaultCurrency"] == "GBP"
+    assert ("integrations.ledger.tasks.follow_write", (write.pk,)) in sandboxed
+    assert 'hx-trigger="every 1s"' in response.content.decode()
+
+    # The page polls: the view asks Codat, which has finished by now.
+    polled = client.get(
+        _url("record-write", company, write.pk),
+        headers={"HX-Request": "true", "HX-Trigger": "write-status"},
+    )
+    write.refresh_from_db()
+    assert write.status == WriteOperation.Status.SUCCESS and write.record_id
+    html = polled.content.decode()
+    assert "Created in the ledger" in html and "every 1s" not in html
+    supplier = Supplier.objects.get(company=company, codat_id=write.record_id)
+    assert supplier.name == "Brand New Taxis Ltd"
+    # Back on the page, the new supplier is in the chooser, already selected.
+    page = client.get(_url("accounts", company), {"created": write.pk}).content.decode()
+    assert f'<option value="{supplier.pk}" selected>Brand New Taxis Ltd</option>' in page
+    assert AuditEvent.objects.filter(company=company, action="ledger.create").exists()
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_xero_refuses_a_duplicate_nominal_code_and_the_error_is_on_the_field(client, sandboxed):
+    from integrations.syncs.models import WriteOperation
+
+    company = _linked("gbol")
+    client.force_login(_member(company))
+    url = _url("record-new", company, "chartOfAccounts")
+    html = client.get(url).content.decode()
+    # Xero's model: a nominal code of at most 10 characters, a category from its own list.
+    assert 'name="nominalCode"' in html and 'maxlength="10"' in html
+    assert '<option value="Expense.Overhead">' in html
+
+    # Over Xero's limit: refused here, nothing sent.
+    too_long = client.post(
+        url,
+        {
+            "nominalCode": "12345678901",
+            "name": "Taxis",
+            "fullyQualifiedCategory": "Expense.Expense",
+        },
+    )
+    assert "At most 10 characters in this accounting software." in too_long.content.decode()
+    assert not WriteOperation.objects.exists()
+
+    # A code another account already has: only the ledger knows, so Codat fails the write.
+    taken = LedgerAccount.objects.filter(company=company).exclude(nominal_code="").first()
+    client.post(
+        url,
+        {
+            "nominalCode": taken.nominal_code,
+            "name": "Taxis and cabs",
+            "fullyQualifiedCategory": "Expense.Expense",
+        },
+    )
+    write = WriteOperation.objects.get(company=company)
+    page = client.get(_url("record-write", company, write.pk)).content.decode()
+    write.refresh_from_db()
+    assert write.status == WriteOperation.Status.FAILED
+    assert "The ledger refused the new account" in page
+    # The form is back with what was typed, and Codat's reason under the nominal code.
+    assert f'value="{taken.nominal_code}"' in page and 'value="Taxis and cabs"' in page
+    code_field = page.split('name="nominalCode"', 1)[1].split("</div>", 1)[0]
+    assert "is already used by another record" in code_field
+
+    # Fixed and sent again: it lands, and is offered for card spend at once.
+    client.post(
+        url,
+        {
+            "nominalCode": "TAXI1",
+            "name": "Taxis and cabs",
+            "fullyQualifiedCategory": "Expense.Expense",
+        },
+    )
+    second = WriteOperation.objects.exclude(pk=write.pk).get(company=company)
+    client.get(_url("record-write", company, second.pk))
+    second.refresh_from_db()
+    assert second.status == WriteOperation.Status.SUCCESS
+    created = LedgerAccount.objects.get(company=company, codat_id=second.record_id)
+    assert created.is_valid_for(PAYMENT)
+    assert "TAXI1 · Taxis and cabs" in client.get(_url("categories", company)).content.decode()
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_defaults_are_set_at_codat_and_recorded(client, sandboxed):
+    from integrations.codat.factory import codat_client
+    from integrations.ledger.models import BankAccount, Customer, Supplier
+
+    company = _linked("qhyg")
+    user = _member(company)
+    client.force_login(user)
+    bank = BankAccount.objects.filter(company=company, currency="USD").first() or (
+        BankAccount.objects.filter(company=company).first()
+    )
+    supplier = Supplier.objects.filter(company=company, status="Active").first()
+    customer = Customer.objects.filter(company=company, status="Active").last()
+    response = client.post(
+        _url("accounts", company),
+        {
+            "action": "defaults",
+            "bank_account": bank.pk,
+            "supplier": supplier.pk,
+            "customer": customer.pk,
+        },
+    )
+    assert response.status_code == 302
+    with codat_client() as codat:
+        remote = codat.get_company_configuration(str(company.codat_company_id))
+    assert remote["bankAccount"]["id"] == bank.codat_id
+    assert remote["supplier"]["id"] == supplier.codat_id
+    assert remote["customer"]["id"] == customer.codat_id
+    event = AuditEvent.objects.get(company=company, action="mapping.defaults")
+    assert event.actor == user
+    assert event.changes["default_supplier"]["after"] == supplier.pk
