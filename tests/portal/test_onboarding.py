@@ -371,6 +371,22 @@ def test_link_return_needs_a_login(client):
     assert reverse("login") in response["Location"]
 
 
+def test_only_links_to_codats_link_hosts_are_followed(settings):
+    from integrations.portal import links
+
+    settings.CODAT_BASE_URL = settings.CODAT_PRODUCTION_URL = "https://api.codat.io"
+    settings.CODAT_LINK_ORIGINS = []
+    good = "https://link-api.codat.io/companies/a/connections/b/start?otp=123456"
+    assert links.safe_link_url(good) == good
+    for bad in ("https://evil.example/start", "//evil.example", "javascript:alert(1)", ""):
+        assert links.safe_link_url(bad) is None
+    # Real Codat has no ledger viewer.
+    assert links.ledger_viewer_url(uuid.uuid4(), "123") == ""
+    settings.CODAT_LINK_ORIGINS = ["https://link.partner.example"]
+    assert links.safe_link_url("https://link.partner.example/x") == "https://link.partner.example/x"
+    assert links.safe_link_url(good) is None
+
+
 # --- Review, automatic sync and the connection page without Codat ---
 
 
