@@ -30,6 +30,7 @@ Cost: about eight queries per company, whatever the number of categories and car
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -138,13 +139,14 @@ def _subject(obj) -> str:
 
 
 def _anchor(obj) -> str:
-    # The mapping pages give each row an id of this shape, so the link lands on the row.
+    # Where the mapping pages show the thing: a category's row (searched for by its code, so
+    # it is on the first page whatever the list's length), the cards table, the defaults.
     name = type(obj).__name__
     if name == "ExpenseCategory":
-        return f"#category-{obj.pk}"
+        return f"?{urlencode({'q': obj.code})}#cat-{obj.pk}"
     if name == "Card":
-        return f"#card-{obj.pk}"
-    return "#defaults"
+        return "#cards-title"
+    return "#defaults-title"
 
 
 def steps(company: Company) -> list[Step]:

@@ -400,10 +400,11 @@ def test_review_links_each_missing_item_to_where_it_is_fixed(client):
     html = client.get(reverse("portal:review", args=[company.pk])).content.decode()
     categories = reverse("portal:categories", args=[company.pk])
     accounts = reverse("portal:accounts", args=[company.pk])
-    assert f'href="{categories}#category-{category.pk}"' in html
-    assert f'href="{accounts}#defaults"' in html
+    assert f'href="{categories}?q={category.code}#cat-{category.pk}"' in html
+    assert f'href="{accounts}#defaults-title"' in html
     # The card has no bank account of its own and there is no default either.
-    assert f'href="{accounts}#card-{card.pk}"' in html
+    assert f'href="{accounts}#cards-title"' in html
+    assert card.name in html
     assert "Category “Meals”" in html
 
 
