@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from expenses_portal.celery import HEARTBEAT_CACHE_KEY, app
 
 PING_CACHE_KEY = "staff:worker-ping"
+# Brokers whose ping goes nowhere: no answer there says nothing about the worker.
+NO_BROADCAST = ("filesystem", "memory")
 PING_TIMEOUT = 0.5
 PING_CACHE_SECONDS = 15
 # Beat sends the heartbeat every 30 s: three missed beats is down, not late.
@@ -42,6 +45,8 @@ class Liveness:
 
 def _ping() -> int | None:
     """How many workers answered a ping; None when the broker cannot broadcast."""
+    if settings.CELERY_BROKER_URL.split(":", 1)[0] in NO_BROADCAST:
+        return None
     cached = cache.get(PING_CACHE_KEY)
     if cached is not None:
         return None if cached < 0 else cached

@@ -50,6 +50,11 @@ Status = Transaction.Status
         ("Amount £12.50 refused", "Amount <amount> refused"),
         ("Record 5f3a9c0d2e7b41aa99 rejected for ref INV-2041", "Record <id> rejected for ref <n>"),
         ("Contact bob@example.com is inactive", "Contact <email> is inactive"),
+        (
+            "Bank account 12 has currency GBP, which does not match the transaction (EUR)",
+            "Bank account <n> has currency <currency>, which does not match the transaction "
+            "(<currency>)",
+        ),
         ("", "(no message)"),
     ],
 )

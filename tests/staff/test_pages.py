@@ -71,7 +71,7 @@ def test_overview_shows_totals_chart_and_clusters(staff_client):
     response = staff_client.get(reverse("staff:overview"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "<svg" in body and 'class="bar failed"' in body
+    assert "<svg" in body and 'class="bar s-failed"' in body
     assert "Failing Ltd" in body
     assert "Account &#x27;&lt;value&gt;&#x27; is archived" in body
     totals = response.context["totals"]

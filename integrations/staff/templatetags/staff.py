@@ -3,6 +3,7 @@
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from integrations.portal.templatetags.portal import tone
 from integrations.syncs.codes import describe
@@ -27,6 +28,12 @@ def status_code(code, refused=False):
         info.meaning,
         info.label,
     )
+
+
+@register.filter
+def age(value):
+    """How long ago, to the largest unit only ("2 months"), for tight spaces."""
+    return timesince(value, depth=1) if value else "\u2013"
 
 
 @register.filter

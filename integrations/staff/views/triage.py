@@ -27,6 +27,10 @@ def triage(request):
         "page": page,
         "filters": query.urlencode(),
         "query": request.GET.urlencode(),
+        # Filters beyond the search box that are set (or wrong): their box starts open.
+        "more_filters": sum(
+            1 for name in form.fields if name not in ("q",) and request.GET.get(name)
+        ),
     }
     template = "staff/triage.html#triage-list" if request.htmx else "staff/triage.html"
     return render(request, template, context)

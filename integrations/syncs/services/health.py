@@ -332,15 +332,21 @@ _AMOUNT = re.compile(
 )
 _HEX = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{12,}\b", re.I)
 _NUMBER = re.compile(r"\b(?=[\w-]*\d)[A-Za-z]+[-_]?\d[\w-]*\b|(?<![<\w])-?\d+(?:\.\d+)?(?![\w>])")
+# ISO codes of the currencies customers spend in most: "GBP does not match EUR" and "USD does
+# not match EUR" are one cause. (Not every upper-case word: "QBO" or "VAT" carry meaning.)
+_CURRENCY = re.compile(
+    r"\b(?:AUD|BRL|CAD|CHF|CNY|CZK|DKK|EUR|GBP|HKD|INR|JPY|MXN|NOK|NZD|PLN|SEK|SGD|USD|ZAR)\b"
+)
 _SPACE = re.compile(r"\s+")
 
 
 def normalise_message(message: str) -> str:
     """Codat's message with what differs between occurrences of one cause taken out.
 
-    Ids (UUIDs, long hex, mixed letter-and-digit codes), quoted names, emails, dates, amounts
-    and plain numbers become placeholders, so "Account '7400' is archived" for two customers is
-    one pattern. Pure; the order matters (a UUID contains numbers, a quoted id contains both).
+    Ids (UUIDs, long hex, mixed letter-and-digit codes), quoted names, emails, dates, amounts,
+    plain numbers and currency codes become placeholders, so "Account '7400' is archived" for
+    two customers is one pattern. Pure; the order matters (a UUID contains numbers, a quoted
+    id contains both).
     """
     text = (message or "").strip()
     text = _UUID.sub("<id>", text)
@@ -350,6 +356,7 @@ def normalise_message(message: str) -> str:
     text = _AMOUNT.sub("<amount>", text)
     text = _HEX.sub("<id>", text)
     text = _NUMBER.sub("<n>", text)
+    text = _CURRENCY.sub("<currency>", text)
     text = _SPACE.sub(" ", text).strip().rstrip(".")
     return text[:2000] or "(no message)"
 
