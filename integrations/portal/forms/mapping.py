@@ -38,6 +38,10 @@ class CategoryRowForm(forms.Form):
 
     def __init__(self, *args, accounts, tax_rates, tracking, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound and hasattr(self.data, "getlist"):
+            # One chooser per tracking category, each sending "" when left on "—".
+            self.data = self.data.copy()
+            self.data.setlist("tracking", [v for v in self.data.getlist("tracking") if v])
         self.fields["account"] = _RecordChoice(
             accounts,
             label_of=account_label,
