@@ -18,7 +18,7 @@ Kind = Transaction.Kind
 # still show under "all kinds").
 KIND_CHOICES = [
     ("", "All kinds"),
-    (Kind.EXPENSE, "Card spend"),
+    (Kind.EXPENSE, "Card expenses"),
     (Kind.REIMBURSABLE, "Reimbursable claims"),
     (Kind.TRANSFER, "Transfers"),
 ]
@@ -59,6 +59,10 @@ class TransactionFilterForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def clean(self):
         data = super().clean()
