@@ -8,4 +8,4 @@ class LedgerConfig(AppConfig):
     def ready(self):
         # The webhook handlers for read.completed* register on import; every process (web,
         # worker) must have them before it processes its first event.
-        from integrations.ledger import services  # noqa: F401
+        from integrations.ledger import services, writes  # noqa: F401

@@ -24,6 +24,7 @@ from django.utils import timezone
 from integrations.codat.errors import CodatError
 from integrations.codat.factory import codat_client
 from integrations.companies.models import AuditEvent, Company, Connection
+from integrations.syncs import events
 from integrations.syncs.models import WriteOperation
 
 from . import upsert
@@ -209,6 +210,30 @@ def follow_write(write_id: int) -> WriteOperation | None:
         )
         _apply(write, answer, client=client)
     return write
+
+
+# Codat says when a write ends (`{dataType}.write.successful|unsuccessful`, Platform spec): the
+# write is then read once more, so it ends without waiting for the next poll.
+WRITE_EVENTS = tuple(
+    f"{data_type}.write.{outcome}"
+    for data_type in DataType.values
+    for outcome in ("successful", "unsuccessful")
+)
+
+
+@events.handles(*WRITE_EVENTS)
+def on_write_event(event) -> None:
+    try:
+        key = uuid.UUID(str((event.data or {}).get("id")))
+    except ValueError:
+        return  # not one of ours: push operation keys are UUIDs
+    write_id = (
+        WriteOperation.objects.filter(push_operation_key=key, status=WriteOperation.Status.PENDING)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if write_id is not None:
+        follow_write(write_id)
 
 
 def _apply(write: WriteOperation, answer: dict, *, client=None) -> None:

@@ -622,3 +622,27 @@ def test_defaults_are_set_at_codat_and_recorded(client, sandboxed):
     event = AuditEvent.objects.get(company=company, action="mapping.defaults")
     assert event.actor == user
     assert event.changes["default_supplier"]["after"] == supplier.pk
+
+
+def test_codats_write_webhook_ends_the_wait_for_that_write(db, monkeypatch):
+    from types import SimpleNamespace
+
+    from integrations.ledger import writes
+    from integrations.syncs import events
+    from integrations.syncs.models import WriteOperation
+
+    company = factories.make_company()
+    key = uuid.uuid4()
+    write = WriteOperation.objects.create(
+        company=company,
+        connection=factories.make_connection(company),
+        data_type=WriteOperation.DataType.SUPPLIERS,
+        push_operation_key=key,
+    )
+    followed = []
+    monkeypatch.setattr(writes, "follow_write", followed.append)
+    handler = events.registry._handlers["suppliers.write.successful"]
+    handler(SimpleNamespace(data={"id": str(key)}))
+    handler(SimpleNamespace(data={"id": "not-a-key"}))
+    handler(SimpleNamespace(data={"id": str(uuid.uuid4())}))
+    assert followed == [write.pk]
