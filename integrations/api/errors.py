@@ -3,10 +3,14 @@ fields at fault (with the item's index inside a batch)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+logger = logging.getLogger(__name__)
 
 
 class FieldError(Schema):
@@ -101,6 +105,17 @@ def install(api) -> None:
     @api.exception_handler(Http404)
     def missing(request, exc):
         return respond(request, 404, "not_found", "Not found.")
+
+    @api.exception_handler(Exception)
+    def server_error(request, exc):
+        # Logged with its traceback for us; the partner gets JSON like every other answer,
+        # with nothing of the internals.
+        logger.exception("Partner API error on %s %s", request.method, request.path)
+        return respond(request, 500, "server_error", "Something went wrong on our side.")
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc):
+        return respond(request, 413, "body_too_large", "The request body is too large.")
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):

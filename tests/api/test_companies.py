@@ -106,3 +106,25 @@ def test_update_changes_only_what_is_sent(api, company):
     assert response.status_code == 409
     company.refresh_from_db()
     assert company.partner_reference == "acme" and other.partner_reference == "other"
+
+
+def test_a_body_over_the_upload_limit_is_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = api.post("/companies", {"name": "x" * 2000, "ownerEmail": "a@b.example"})
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    assert not Company.objects.exists()
+
+
+def test_an_unexpected_error_is_json_500_without_internals(api, company, monkeypatch):
+    from integrations.api import views
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(views, "_company_out", boom)
+    api.client.raise_request_exception = False
+    response = api.get(f"/companies/{company.pk}")
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+    assert "secret" not in response.content.decode()
