@@ -527,6 +527,28 @@ def test_unlinking_asks_for_confirmation_first(client):
     assert connection.status == Connection.Status.LINKED
 
 
+@pytest.mark.django_db
+def test_anyone_who_maps_may_refresh_the_ledger_from_the_connection_page(client, monkeypatch):
+    opened = []
+    monkeypatch.setattr(
+        ledger_services, "request_refresh", lambda company, **kw: opened.append(kw["actor"])
+    )
+    company = factories.make_company()
+    _ready_ledger(company)
+    url = reverse("portal:connection", args=[company.pk])
+    accountant = _member(company, Role.ACCOUNTANT)
+    client.force_login(accountant)
+    assert "Refresh now" in client.get(url).content.decode()
+    response = client.post(url, {"action": "refresh-ledger"}, follow=True)
+    assert "Fetching your ledger again" in response.content.decode()
+    assert opened == [accountant]
+    # ...but not re-authorise or unlink, and a viewer nothing at all.
+    assert client.post(url, {"action": "reauthorise"}).status_code == 403
+    client.force_login(_member(company, Role.VIEWER))
+    assert "Refresh now" not in client.get(url).content.decode()
+    assert client.post(url, {"action": "refresh-ledger"}).status_code == 403
+
+
 # --- Against the sandbox ---
 
 

@@ -535,7 +535,14 @@ HISTORY_WORDS = {
 
 @login_required
 def connection(request, company_id):
-    membership = company_access(request, company_id, _for_method(request, Capability.CONNECT))
+    # Refreshing the ledger's copy is a fix anyone who maps may make (pre-flight sends people
+    # here for it); re-authorising and unlinking need the CONNECT capability.
+    refreshing = request.method == "POST" and request.POST.get("action") == "refresh-ledger"
+    membership = company_access(
+        request,
+        company_id,
+        Capability.MAP if refreshing else _for_method(request, Capability.CONNECT),
+    )
     if request.method not in ALLOWED:
         return HttpResponseNotAllowed(ALLOWED)
     company = membership.company
@@ -548,6 +555,17 @@ def connection(request, company_id):
         if current is None:
             messages.error(request, "There is no accounting software connected.")
             return redirect("portal:connect", company.pk)
+        if action == "refresh-ledger":
+            if current.status != Connection.Status.LINKED:
+                messages.error(request, "Connect the accounting software before refreshing.")
+            else:
+                ledger_services.request_refresh(
+                    company, reason=LedgerRead.Reason.MANUAL, actor=request.user
+                )
+                messages.success(
+                    request, "Fetching your ledger again; it usually takes under a minute."
+                )
+            return redirect("portal:connection", company.pk)
         if action == "reauthorise":
             response = _start_link(request, company, current.platform_key)
             if response is not None:
