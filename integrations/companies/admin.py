@@ -120,6 +120,7 @@ class CompanyAdmin(AuditedModelAdmin):
     ]
     search_fields = ["name", "=codat_company_id"]
     show_full_result_count = False
+    list_per_page = 50
     readonly_fields = ["auto_synced_at", "auto_sync_due_at"]
     inlines = [MembershipInline, ConnectionInline]
 

@@ -113,7 +113,6 @@ class WebhookEventAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_filter = ["outcome", choices_filter("event_type", "event type", event_types)]
     list_select_related = ["company"]
     search_fields = ["=webhook_id", "event_type", "company__name"]
-    date_hierarchy = "received_at"
 
     @admin.display(description="Error", boolean=True)
     def has_error(self, obj):
