@@ -33,6 +33,8 @@ def shoot(page, live, url, name, widths=(1280, 390)):
         page.set_viewport_size({"width": width, "height": 900})
         page.goto(live + url)
         page.screenshot(path=f"{OUT}/{name}-{width}.png", full_page=True)
+        if width < 600:
+            page.screenshot(path=f"{OUT}/{name}-{width}-top.png")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,6 +84,7 @@ def test_shots(live_server, sandboxed):  # noqa: F811
             page.click(f"#row-{hotels.pk} button")
             page.wait_for_selector(f"#cat-{hotels.pk}.has-error")
             page.screenshot(path=f"{OUT}/categories-row-error-{width}.png", full_page=True)
+            page.locator(f"#cat-{hotels.pk}").screenshot(path=f"{OUT}/row-error-{width}.png")
         # Inline save of a suggestion.
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(live + cats)
