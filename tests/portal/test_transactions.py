@@ -551,3 +551,21 @@ def test_transfers_take_no_receipts(owner_client, company):
     response = _upload(owner_client, company, txn, "r.pdf", PDF)
     assert response.status_code == 400
     assert not Receipt.objects.exists()
+
+
+def test_a_transactions_status_updates_live_while_it_syncs(owner_client, company):
+    txn = factories.make_transaction(company, status=Status.SYNCING)
+    url = reverse("portal:transaction", args=[company.pk, txn.pk])
+    page = owner_client.get(url).content.decode()
+    assert 'id="txn-status" hx-get="' in page and 'hx-trigger="every 3s"' in page
+    poll = {"HX-Request": "true", "HX-Target": "txn-status"}
+    response = owner_client.get(url, headers=poll)
+    assert (
+        response.status_code == 200 and "Being written to the ledger" in response.content.decode()
+    )
+    Transaction.objects.filter(pk=txn.pk).update(status=Status.COMPLETED, ledger_record_id="r-7")
+    response = owner_client.get(url, headers=poll)
+    assert response.status_code == 286
+    body = response.content.decode()
+    assert body.strip().startswith('<div id="txn-status">')
+    assert "r-7" in body and "Receipt missing" in body

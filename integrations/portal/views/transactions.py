@@ -259,12 +259,30 @@ def _mapping(company, txn):
 def transaction_detail(request, company_id, transaction_id):
     membership = company_access(request, company_id, Capability.VIEW)
     txn = _transaction(membership, transaction_id)
+    plain = txn.plain_status
+    moving = plain in MOVING
+    if request.htmx and request.htmx.target == "txn-status":
+        # The status box's poll while the transaction syncs; it stops once it has landed.
+        context = {
+            "membership": membership,
+            "company": membership.company,
+            "txn": txn,
+            "plain": plain,
+            "moving": moving,
+            "fix": fix_link(txn),
+            "poll_seconds": POLL_SECONDS,
+            "can_sync": membership.can_edit and txn.status in SENDABLE,
+            **_receipts_context(membership, txn),
+        }
+        body = render(request, "portal/transaction.html#status", context).content
+        return HttpResponse(body) if moving else HttpResponseStopPolling(body)
     context = {
         "membership": membership,
         "company": membership.company,
         "section": "transactions",
         "txn": txn,
-        "plain": txn.plain_status,
+        "plain": plain,
+        "moving": moving,
         "fix": fix_link(txn),
         "history": _history(txn),
         "mapping": _mapping(membership.company, txn),
@@ -308,6 +326,7 @@ def transaction_receipts(request, company_id, transaction_id):
         context.update(
             section="transactions",
             plain=txn.plain_status,
+            moving=txn.plain_status in MOVING,
             fix=fix_link(txn),
             history=_history(txn),
             mapping=_mapping(membership.company, txn),
