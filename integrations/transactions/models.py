@@ -397,6 +397,13 @@ class Receipt(models.Model):
             ),
             # The admin's change list, newest first, a page at a time.
             models.Index(fields=["created_at", "id"], name="receipt_admin_order"),
+            # Receipts failing, per transaction (a company's drill-down, the health summary): a
+            # few percent of the rows, so a small partial index instead of a scan of them all.
+            models.Index(
+                fields=["transaction"],
+                condition=Q(upload_status__in=["failed", "rejected"]),
+                name="receipt_failing",
+            ),
         ]
 
     def __str__(self):
