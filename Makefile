@@ -21,6 +21,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_health_story
 	$(PY) scripts/devserver.py
 
 test: $(STAMP) axe

@@ -174,6 +174,7 @@ def record_link_outcome(
     if connection.status == Connection.Status.LINKED:
         transaction.on_commit(lambda: tasks.connect_partner_expense.delay(company.pk))
         ledger.await_initial_read(company)
+    _health_changed(company.pk)
     return connection
 
 
@@ -242,6 +243,7 @@ def _withdraw(client, codat_company_id: str, connection: Connection, *, actor) -
         before=before,
         after=AuditEvent.snapshot(connection, ["status"]),
     )
+    _health_changed(connection.company_id)
 
 
 # --- Codat's lifecycle webhooks (registered with the webhook registry at merge) ----------------
@@ -262,9 +264,13 @@ def on_connection_event(event) -> None:
         status = Connection.Status(remote.get("status"))
     except ValueError:
         return
-    Connection.objects.filter(codat_connection_id=_uuid_or_none(remote.get("id"))).exclude(
-        status=status
-    ).update(status=status)
+    changed = Connection.objects.filter(
+        codat_connection_id=_uuid_or_none(remote.get("id"))
+    ).exclude(status=status)
+    company_ids = list(changed.values_list("company_id", flat=True))
+    changed.update(status=status)
+    for company_id in company_ids:
+        _health_changed(company_id)
 
 
 @events.handles("company.deleted")
@@ -279,6 +285,13 @@ def on_company_deleted(event) -> None:
             company__codat_company_id=codat_id, status__in=Connection.ACTIVE_STATUSES
         ).update(status=Connection.Status.UNLINKED)
         Company.objects.filter(codat_company_id=codat_id).update(codat_company_id=None)
+
+
+def _health_changed(company_id: int) -> None:
+    """The staff pages' summary of the company follows its connection (after commit)."""
+    from integrations.syncs.services import health  # syncs imports this app's models
+
+    health.refresh_soon(company_id)
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:
@@ -328,12 +341,20 @@ def invite(company: Company, email: str, role: str, *, invited_by=None) -> tuple
         )
     path = reverse("portal:invitation-accept", args=[raw_token])
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{path}"
-    inviter = invited_by.get_username() if invited_by and invited_by.is_authenticated else ""
+    inviter = ""
+    if invited_by and invited_by.is_authenticated:
+        inviter = invited_by.get_full_name() or invited_by.get_username()
     send_mail(
         subject=f"You are invited to {company.name} on the Expenses Portal",
         message=render_to_string(
             "portal/email/invitation.txt",
-            {"company": company, "invitation": invitation, "link": link, "inviter": inviter},
+            {
+                "company": company,
+                "invitation": invitation,
+                "link": link,
+                "inviter": inviter,
+                "role_description": Membership.ROLE_DESCRIPTIONS.get(role, ""),
+            },
         ),
         from_email=None,
         recipient_list=[email],
