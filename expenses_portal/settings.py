@@ -288,13 +288,20 @@ LOGOUT_REDIRECT_URL = "login"
 # Where people reach the portal: the links in invitation and password-reset emails start here.
 PORTAL_BASE_URL = env_url("PORTAL_BASE_URL", "http://127.0.0.1:8000", ("http", "https")).rstrip("/")
 # Development prints email (invitations, password resets) to the console; production names SMTP.
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
+# (Set but empty, as in .env.example, means the default.)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="").strip() or (
+    "django.core.mail.backends.console.EmailBackend"
     if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    else "django.core.mail.backends.smtp.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Expenses Portal <portal@localhost>")
+# The SMTP server, when EMAIL_BACKEND is SMTP (production's default).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=25, minimum=1)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10, minimum=1)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
