@@ -190,5 +190,24 @@ def test_shots(live_server, settings, tmp_path):
             files=[{"name": "scan.heic", "mimeType": "image/heic", "buffer": b"x" * 100}],
         )
         page.screenshot(path=f"{OUT}/receipt-refused-1280.png", full_page=True)
+        # Live rows: a queued row lands while the page is open, with no reload.
+        page.goto(live + reverse("portal:transactions", args=[company.pk]))
+        page.check(f"input[value='{made[0].pk}']")
+        Transaction.objects.filter(pk=made[3].pk).update(status=S.COMPLETED, ledger_record_id="77")
+        Transaction.objects.filter(pk=made[4].pk).update(status=S.COMPLETED, ledger_record_id="78")
+        page.wait_for_timeout(4000)
+        row = page.inner_text(f"#txn-{made[3].pk}")
+        ticked = page.is_checked(f"input[value='{made[0].pk}']")
+        polling = page.get_attribute("#txn-rows", "hx-trigger")
+        print(
+            "live row:", row.replace("\n", " | "), "| still ticked:", ticked, "| polling:", polling
+        )
+        # The status box on a syncing transaction.
+        Transaction.objects.filter(pk=made[1].pk).update(status=S.SYNCING)
+        page.goto(live + reverse("portal:transaction", args=[company.pk, made[1].pk]))
+        page.screenshot(path=f"{OUT}/transaction-syncing-1280.png", full_page=True)
+        Transaction.objects.filter(pk=made[1].pk).update(status=S.COMPLETED, ledger_record_id="79")
+        page.wait_for_timeout(4000)
+        print("live status:", page.inner_text("#txn-status").replace("\n", " | "))
         print("console errors:", errors)
         browser.close()
