@@ -92,6 +92,37 @@ class Beat:
         self._thread.join(timeout=10)
 
 
+@contextlib.contextmanager
+def in_process_broker(app):
+    """Redis (CI) is used as configured. The development default, kombu's filesystem transport,
+    shares var/celery with every other process on the machine (a `make run` worker, other test
+    runs) and can hand a worker a message file still being written; the worker and the live
+    server are threads of this process, so kombu's in-memory transport serves them instead."""
+    if not app.conf.broker_url.startswith("filesystem://"):
+        yield
+        return
+    amqp = app.amqp
+    saved = (
+        app.conf.broker_url,
+        app.conf.broker_transport_options,
+        app._pool,
+        amqp._producer_pool,
+    )
+    app.conf.broker_url = "memory://"
+    app.conf.broker_transport_options = {}
+    app._pool = amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        # The memory pool is left open: kombu keeps it in its registry for the next test.
+        (
+            app.conf.broker_url,
+            app.conf.broker_transport_options,
+            app._pool,
+            amqp._producer_pool,
+        ) = saved
+
+
 @pytest.fixture
 def live_world(settings, live_server, tmp_path):
     """The portal and the sandbox on one live server, a worker and the sandbox moving on.
@@ -138,13 +169,16 @@ def live_world(settings, live_server, tmp_path):
     beat = Beat()
     progress.start()
     try:
-        with start_worker(
-            app,
-            pool="solo",
-            perform_ping_check=False,
-            shutdown_timeout=20,
-            queues=[queue],
-            loglevel="WARNING",
+        with (
+            in_process_broker(app),
+            start_worker(
+                app,
+                pool="solo",
+                perform_ping_check=False,
+                shutdown_timeout=20,
+                queues=[queue],
+                loglevel="WARNING",
+            ),
         ):
             beat.start()
             try:
