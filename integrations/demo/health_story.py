@@ -97,6 +97,8 @@ def seed(owner) -> bool:
             currency="USD",
             net_amount=Decimal(net),
             status=Transaction.Status.COMPLETED if ok else Transaction.Status.FAILED,
+            created_at=now - timedelta(days=days_ago, hours=3),
+            status_changed_at=made[label].completed_at,
             ledger_record_id=f"{1000 + index}" if ok else "",
             **(
                 {}

@@ -47,3 +47,14 @@ def test_a_connection_event_refreshes_the_summary(django_capture_on_commit_callb
         company_services.on_connection_event(event)
     row = CompanyHealth.objects.get(company=company)
     assert (row.connection_status, row.health) == (Connection.Status.DEAUTHORIZED, "needs_auth")
+
+
+def test_beat_repairs_the_summaries_every_five_minutes():
+    from expenses_portal.celery import app
+    from integrations.syncs.tasks import repair_health
+
+    entry = app.conf.beat_schedule["sync-health-repair"]
+    assert (entry["task"], entry["schedule"]) == (repair_health.name, 300.0)
+    company = make_company()
+    repair_health()
+    assert CompanyHealth.objects.filter(company=company).exists()
