@@ -124,20 +124,21 @@ def test_the_paginator_counts_small_or_filtered_tables_exactly():
         make_transaction(make_company(f"C{i}"), status="ready" if i else "failed")
     everything = Transaction.objects.order_by("pk")
     assert EstimatedCountPaginator(everything, 2).count == 3
-    # An estimate only for a big unfiltered table; a filter always counts.
-    with mock.patch.object(admin_scale, "estimated_rows", return_value=1_000_000):
+    # The estimate only for an unfiltered table; a filter always counts.
+    with mock.patch.object(admin_scale, "estimated_count", return_value=1_000_000) as estimate:
         assert EstimatedCountPaginator(everything, 2).count == 1_000_000
         assert EstimatedCountPaginator(everything.filter(status="failed"), 2).count == 1
-    with mock.patch.object(admin_scale, "estimated_rows", return_value=50):
-        assert EstimatedCountPaginator(everything, 2).count == 3
+    assert estimate.call_count == 1
 
 
 def test_the_estimate_comes_from_postgresql_statistics():
     make_transaction()
-    estimate = admin_scale.estimated_rows(Transaction)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Transaction._meta.db_table}")
-        assert admin_scale.estimated_rows(Transaction) == 1
-    else:
-        assert estimate is None
+    if connection.vendor != "postgresql":
+        assert admin_scale.estimated_count(Transaction, exact_below=10) is None
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Transaction._meta.db_table}")
+    # Below the threshold it counts; at or above it trusts the statistics.
+    assert admin_scale.estimated_count(Transaction, exact_below=10) == 1
+    assert admin_scale.estimated_count(Transaction, exact_below=1) == 1
+    assert admin_scale.estimated_rows(Transaction) == 1
