@@ -12,7 +12,7 @@ import binascii
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.core.files.uploadhandler import (
@@ -21,6 +21,7 @@ from django.core.files.uploadhandler import (
     TemporaryFileUploadHandler,
 )
 from django.db.models import Count
+from django.utils import timezone
 from ninja import Query, Schema, Status
 
 from integrations.companies import partner as companies
@@ -477,13 +478,18 @@ def list_transactions(request, company_id: str, filters: Query[TransactionFilter
         rows = rows.filter(issue_date__gte=filters.issued_from)
     if filters.issued_to:
         rows = rows.filter(issue_date__lte=filters.issued_to)
-    if filters.updated_since:
-        rows = rows.filter(updated_at__gte=filters.updated_since)
+    if since := filters.updated_since:
+        # A time without an offset is read as UTC (the answers' own times carry one).
+        if timezone.is_naive(since):
+            since = timezone.make_aware(since, UTC)
+        rows = rows.filter(updated_at__gte=since)
     if filters.cursor:
         created, pk = _decode(filters.cursor)
         try:
             created, pk = datetime.fromisoformat(created), uuid.UUID(pk)
-        except (TypeError, ValueError):
+            if timezone.is_naive(created):
+                raise ValueError("a cursor's time has an offset")
+        except (TypeError, ValueError, AttributeError):
             raise ApiError(
                 400, "invalid_cursor", "The cursor is not one this API gave out."
             ) from None

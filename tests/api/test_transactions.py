@@ -1,4 +1,7 @@
+import base64
+import json
 import threading
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -286,8 +289,14 @@ def test_list_filters_and_pages(api, company):
     assert [t["reference"] for t in ranged["items"]] == ["tx-2", "tx-3"]
     later = (timezone.now() + timedelta(hours=1)).isoformat()
     assert api.get(url(company), updatedSince=later).json()["items"] == []
+    naive = api.get(url(company), updatedSince="2000-01-01T00:00:00").json()["items"]
+    assert len(naive) == 5
     assert api.get(url(company), status="nonsense").status_code == 422
     assert api.get(url(company), cursor="bm9wZQ").status_code == 400
+    naive_cursor = base64.urlsafe_b64encode(
+        json.dumps(["2026-01-01T00:00:00", str(uuid.uuid4())]).encode()
+    ).decode()
+    assert api.get(url(company), cursor=naive_cursor).status_code == 400
 
 
 def test_list_costs_the_same_queries_at_10_and_60_rows(api, company, django_assert_num_queries):
