@@ -394,3 +394,19 @@ def test_the_switcher_refuses_a_company_you_are_not_in(client, acme, owner):
     assert client.post(url("switch-company"), {"company": other.pk}).status_code == 404
     assert client.post(url("switch-company"), {"company": "x"}).status_code == 404
     assert client.session.get(CURRENT_COMPANY_SESSION_KEY) != other.pk
+
+
+def test_signing_in_on_the_invitation_is_throttled_like_the_sign_in_page(client, acme, owner):
+    factories.make_user("dave", email="dave@example.com", password=PASSWORD)
+    services.invite(acme, "dave@example.com", Role.VIEWER, invited_by=owner)
+    _open(client, _link(mail.outbox[0]))
+    for _ in range(5):
+        response = client.post(
+            url("invitation"), {"action": "signin", "username": "dave", "password": "nope"}
+        )
+    assert response.status_code == 429
+    right = client.post(
+        url("invitation"), {"action": "signin", "username": "dave", "password": PASSWORD}
+    )
+    assert right.status_code == 429
+    assert not Membership.objects.filter(user__username="dave").exists()
