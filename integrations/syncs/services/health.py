@@ -440,6 +440,90 @@ def file_failures(sync: Sync, *, now: datetime | None = None) -> set[int]:
     return touched
 
 
+def file_all_failures(since: datetime, *, now: datetime | None = None) -> set[int]:
+    """`file_failures` for every sync finished since `since`, set-based (for rebuild_all).
+
+    Failed items are read once, oldest sync first, so each transaction's latest failure is its
+    open membership and an earlier one with another cause is resolved, as the hook does.
+    """
+    now = now or timezone.now()
+    items = (
+        SyncTransaction.objects.filter(
+            sync__completed_at__gte=since, status__in=FAILED_ITEM_STATUSES
+        )
+        .exclude(sync__status_code=Sync.StatusCode.DUPLICATE)
+        .order_by("sync__completed_at", "sync_id")
+        .values_list(
+            "transaction_id",
+            "status",
+            "message",
+            "sync_id",
+            "sync__status_code",
+            "sync__company_id",
+            "sync__completed_at",
+        )
+    )
+    clusters: dict[str, dict] = {}
+    members: dict[tuple, dict] = {}
+    latest: dict = {}
+    for txn, item_status, message, sync_id, code, company_id, at in items.iterator(5000):
+        if is_previously_processed(message or ""):
+            continue
+        pattern = normalise_message(message)
+        key = cluster_key(code, item_status, pattern)
+        clusters.setdefault(
+            key,
+            {"code": code, "item_status": item_status, "pattern": pattern, "sample": message},
+        )
+        member = members.setdefault(
+            (key, txn), {"company": company_id, "first": at, "message": message}
+        )
+        member.update(last=at, sync=sync_id, message=message)
+        latest[txn] = (key, at)
+    ErrorCluster.objects.bulk_create(
+        [
+            ErrorCluster(
+                key=key,
+                status_code=c["code"],
+                item_status=c["item_status"],
+                pattern=c["pattern"],
+                sample_message=(c["sample"] or "")[:2000],
+            )
+            for key, c in clusters.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    ids: dict[str, int] = {}
+    keys = list(clusters)
+    for chunk in _chunks(keys):
+        ids.update(ErrorCluster.objects.filter(key__in=chunk).values_list("key", "pk"))
+    rows = []
+    for (key, txn), m in members.items():
+        newest_key, newest_at = latest[txn]
+        rows.append(
+            ErrorClusterMember(
+                cluster_id=ids[key],
+                transaction_id=txn,
+                company_id=m["company"],
+                sync_id=m["sync"],
+                message=(m["message"] or "")[:2000],
+                first_seen_at=m["first"] or now,
+                last_seen_at=m["last"] or now,
+                # A later failure with another cause: this one was moved on from then.
+                resolved_at=None if newest_key == key else (newest_at or now),
+            )
+        )
+    ErrorClusterMember.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["cluster", "transaction"],
+        update_fields=["sync", "message", "first_seen_at", "last_seen_at", "resolved_at"],
+        batch_size=1000,
+    )
+    return set(ids.values())
+
+
 def resolve_completed(
     transaction_ids: Iterable | None = None, *, now: datetime | None = None
 ) -> set[int]:
@@ -611,12 +695,7 @@ def rebuild_all(*, days: int = 30) -> int:
     now = timezone.now()
     save_rows(compute(None, now=now))
     since = now - timedelta(days=days)
-    failed_syncs = Sync.objects.filter(
-        completed_at__gte=since, items__status__in=FAILED_ITEM_STATUSES
-    ).distinct()
-    touched: set[int] = set()
-    for sync in failed_syncs.iterator(chunk_size=500):
-        touched |= file_failures(sync, now=sync.completed_at or now)
+    touched = file_all_failures(since, now=now)
     touched |= resolve_completed(now=now)
     touched |= set(ErrorCluster.objects.values_list("pk", flat=True))
     recount_clusters(touched, now=now)
