@@ -623,7 +623,8 @@ def sync_closed(sync: Sync | int) -> None:
     """A sync reached its end (or was refused): clusters, its hour, its company."""
     sync = sync if isinstance(sync, Sync) else Sync.objects.get(pk=sync)
     now = timezone.now()
-    touched = file_failures(sync, now=now)
+    # Seen when Codat finished the sync, not when this hook ran (a late webhook, a repair).
+    touched = file_failures(sync, now=sync.completed_at or now)
     carried = list(
         SyncTransaction.objects.filter(sync=sync).values_list("transaction_id", flat=True)
     )
