@@ -653,5 +653,5 @@ def upload_receipt(request, company_id: str, transaction_id: str):
         raise ApiError(
             422, "file_refused", problem, [{"field": "file", "message": problem, "index": None}]
         )
-    receipt = attach.attach_receipt(txn, upload, file_type)
+    receipt = attach.attach_receipt(txn, upload, file_type, actor_label=_actor(request))
     return Status(201, _receipt_out(receipt))

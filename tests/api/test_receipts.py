@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from integrations.companies.models import AuditEvent
 from integrations.syncs.services import platforms
 from integrations.transactions.models import Receipt, Transaction
 from tests.api.conftest import spend
@@ -45,6 +46,8 @@ def test_upload_then_list_with_upload_state(api, txn):
     assert body["size"] == len(PDF) and body["contentType"] == "application/pdf"
     listed = api.get(receipts_url(txn)).json()
     assert [r["id"] for r in listed] == [body["id"]]
+    event = AuditEvent.objects.get(action="receipt.added")
+    assert event.actor_label == "api:card-processor"
 
 
 def test_a_file_over_the_limit_is_refused_on_arrival(api, txn, small_limit):

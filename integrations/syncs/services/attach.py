@@ -94,9 +94,11 @@ def check_upload(
     return problem, file_type
 
 
-def attach_receipt(txn: Transaction, upload, file_type: FileType | None, *, actor=None) -> Receipt:
+def attach_receipt(
+    txn: Transaction, upload, file_type: FileType | None, *, actor=None, actor_label=""
+) -> Receipt:
     """Store a checked upload as a pending receipt and send it on if the transaction is in
-    the ledger already."""
+    the ledger already. `actor_label` names an author that is no user (the partner API)."""
     name = PurePath(upload.name or "receipt").name[:255]
     receipt = Receipt.objects.create(
         transaction=txn,
@@ -110,6 +112,7 @@ def attach_receipt(txn: Transaction, upload, file_type: FileType | None, *, acto
         "receipt.added",
         obj=txn,
         after={"receipt": receipt.pk, "file": name, "size": receipt.size},
+        actor_label=actor_label,
     )
     if txn.status == Transaction.Status.COMPLETED:
         tasks.enqueue_receipts(txn.pk)
