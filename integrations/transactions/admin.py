@@ -83,7 +83,9 @@ class TransactionAdmin(LargeTableAdmin, AuditedModelAdmin):
         "from_bank_account",
         "to_bank_account",
     ]
-    readonly_fields = ["id", "created_at", "updated_at", "status_changed_at", "handled_reason"]
+    # handled_reason stays editable: the form then checks "handled needs a reason" itself
+    # (a constraint on a read-only field is skipped by the form and would fail in the database).
+    readonly_fields = ["id", "created_at", "updated_at", "status_changed_at"]
     inlines = [ReceiptInline]
 
     @admin.display(description="Amount")

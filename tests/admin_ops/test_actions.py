@@ -199,3 +199,23 @@ def test_a_view_only_operator_cannot_retry(client, company):
     act(client, Transaction, "retry_failed", [failed])
     failed.refresh_from_db()
     assert failed.status == "failed"
+
+
+def test_setting_handled_by_hand_without_a_reason_is_a_form_error_not_a_crash(admin_client):
+    txn = make_transaction(**FAILED)
+    url = reverse("admin:transactions_transaction_change", args=[txn.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items()}
+    data |= {
+        "company": txn.company_id,
+        "status": "handled",
+        "receipts-TOTAL_FORMS": "0",
+        "receipts-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "Say how it was handled outside the portal." in str(
+        response.context["adminform"].form.errors
+    )
+    txn.refresh_from_db()
+    assert txn.status == "failed"
