@@ -118,7 +118,7 @@ class CompanyAdmin(AuditedModelAdmin):
         choices_filter("accounting_status", "accounting connection", Connection.Status.choices),
         "auto_sync_enabled",
     ]
-    search_fields = ["name", "=codat_company_id"]
+    search_fields = ["name", "=codat_company_id", "=partner_reference"]
     show_full_result_count = False
     list_per_page = 50
     readonly_fields = ["auto_synced_at", "auto_sync_due_at"]
