@@ -6,13 +6,28 @@ from integrations.companies.models import AuditEvent
 from .models import KEY_PREFIX, PartnerApiKey, hash_secret
 
 
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("revoked", "Revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
 @admin.register(PartnerApiKey)
 class PartnerApiKeyAdmin(admin.ModelAdmin):
     """Operators create keys here (the raw key is shown once, in the confirmation message) and
     revoke them; a key's secret cannot be read or changed afterwards, only its name."""
 
     list_display = ["name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [StateFilter]
     search_fields = ["name", "prefix"]
     fields = ["name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]

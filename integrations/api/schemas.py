@@ -91,7 +91,13 @@ class InSchema(CamelSchema):
 
 
 def money(value) -> str | None:
-    return None if value is None else f"{value:f}"
+    """A decimal as an exact string, with two places at least ("5.00", "1.2345", "0.85")."""
+    if value is None:
+        return None
+    value = Decimal(value).normalize()
+    if value.as_tuple().exponent > -2:
+        value = value.quantize(Decimal("0.01"))
+    return f"{value:f}"
 
 
 # --- Companies -----------------------------------------------------------------------------------

@@ -90,3 +90,12 @@ def test_admin_creates_a_key_shows_it_once_and_revokes(admin_client):
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert Api(raw).get("/companies").status_code == 401
+
+
+def test_the_admin_filters_keys_by_state(admin_client, api_key):
+    old, _ = PartnerApiKey.generate("old")
+    PartnerApiKey.objects.filter(pk=old.pk).update(revoked_at=timezone.now())
+    active = admin_client.get("/admin/partner_api/partnerapikey/", {"state": "active"})
+    assert [k.name for k in active.context["cl"].result_list] == ["card-processor"]
+    revoked = admin_client.get("/admin/partner_api/partnerapikey/", {"state": "revoked"})
+    assert [k.name for k in revoked.context["cl"].result_list] == ["old"]

@@ -31,7 +31,7 @@ def test_a_batch_is_stored_with_decimal_strings(api, company):
     first = body["transactions"][0]
     assert first["reference"] == "tx-1" and first["status"] == "ready"
     assert first["statusLabel"] == "Ready"
-    assert first["lines"] == [{"netAmount": "10.0000", "taxAmount": "2.0000"}]
+    assert first["lines"] == [{"netAmount": "10.00", "taxAmount": "2.00"}]
     assert first["card"] == "card-1" and first["category"] == "TRAVEL"
     assert first["issueDate"] == "2026-03-14" and first["ledgerRecordId"] is None
     txn = Transaction.objects.get(pk=first["id"])
@@ -217,7 +217,7 @@ def test_reimbursable_and_transfer(api, company):
     assert response.status_code == 201, response.content
     out = response.json()["transactions"]
     assert out[0]["kind"] == "reimbursable" and out[0]["type"] is None
-    assert out[1]["transfer"]["from"] == {"bankAccountId": "BA-1", "amount": "100.0000"}
+    assert out[1]["transfer"]["from"] == {"bankAccountId": "BA-1", "amount": "100.00"}
     assert out[1]["lines"] == []
     assert Transaction.objects.get(partner_reference="tr-1").from_bank_account == bank_a
     bad = {**transfer, "reference": "tr-2"}
