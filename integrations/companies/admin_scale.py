@@ -8,7 +8,10 @@ filters whose choices are known without asking the database.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Exists, OuterRef, QuerySet
@@ -70,12 +73,43 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+UUID_TERM = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
+
+
 class LargeTableAdmin(admin.ModelAdmin):
-    """For tables that grow with customers' spend: estimated counts, no "N total" count."""
+    """For tables that grow with customers' spend: estimated counts, no "N total" count, and
+    a pasted id searched by the id fields alone."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+
+    def get_search_results(self, request, queryset, search_term):
+        # Words are matched anywhere in several columns, which reads every row; a pasted
+        # uuid is an index lookup, unless it is OR'ed with those scans. So a uuid searches
+        # the exact ("=") fields only.
+        request._search_ids_only = bool(UUID_TERM.match(search_term.strip()))
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if getattr(request, "_search_ids_only", False):
+            # "=field" means iexact, UPPER(id::text) = UPPER(...), which no index serves;
+            # "field__exact" compares the column itself.
+            # Only indexed columns: one unindexed column in the OR makes it a scan again.
+            exact = [
+                f"{f[1:]}__exact"
+                for f in fields
+                if f.startswith("=") and _indexed(self.model, f[1:])
+            ]
+            return exact or fields
+        return fields
+
+
+def _indexed(model, path: str) -> bool:
+    # A related row's primary key ("transaction__id") is the indexed foreign key column.
+    field = get_fields_from_path(model, path)[-1]
+    return bool(field.primary_key or field.unique or field.db_index)
 
 
 class PlatformFilter(admin.SimpleListFilter):

@@ -86,7 +86,8 @@ class SyncTransactionAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ["transaction_id", "sync", "status", "message", "ledger_record_id", "updated_at"]
     list_filter = ["status", platform_filter("sync__company")]
     list_select_related = ["sync"]
-    search_fields = ["=transaction__id", "=sync__codat_sync_id", "=ledger_record_id", "message"]
+    # By transaction id (indexed); a sync's items are found from the sync itself.
+    search_fields = ["=transaction__id", "=ledger_record_id", "message"]
     raw_id_fields = ["sync", "transaction"]
 
 
@@ -212,5 +213,5 @@ class ErrorClusterMemberAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ["transaction_id", "cluster", "company", "sync", "last_seen_at", "resolved_at"]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), platform_filter("company")]
     list_select_related = ["cluster", "company", "sync"]
-    search_fields = ["=transaction__id", "=sync__codat_sync_id", "company__name"]
+    search_fields = ["=transaction__id", "company__name"]
     raw_id_fields = ["cluster", "transaction", "company", "sync"]

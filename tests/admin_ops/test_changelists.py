@@ -142,3 +142,17 @@ def test_the_estimate_comes_from_postgresql_statistics():
     assert admin_scale.estimated_count(Transaction, exact_below=10) == 1
     assert admin_scale.estimated_count(Transaction, exact_below=1) == 1
     assert admin_scale.estimated_rows(Transaction) == 1
+
+
+def test_a_pasted_uuid_is_searched_by_the_indexed_id_fields_only(admin_client):
+    txn = make_transaction(merchant_name="Pret")
+    make_transaction(merchant_name=f"Shop {txn.pk}")  # would match a words search
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(changelist(Transaction), {"q": str(txn.pk)})
+    assert list(response.context["cl"].result_list) == [txn]
+    table = Transaction._meta.db_table
+    searches = [q["sql"] for q in captured.captured_queries if table in q["sql"]]
+    assert searches and not any("LIKE" in sql.upper() for sql in searches)
+    # Words still search the text columns.
+    response = admin_client.get(changelist(Transaction), {"q": "pret"})
+    assert list(response.context["cl"].result_list) == [txn]
