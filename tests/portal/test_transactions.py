@@ -335,7 +335,11 @@ def test_the_rows_poll_while_something_moves_and_stop_after(owner_client, compan
     assert response.status_code == 200
     body = response.content.decode()
     assert body.strip().startswith('<div id="txn-rows"')
-    assert 'hx-swap-oob="true"' in body  # the chips' counts come along
+    assert (
+        'aria-label="Filter by status" hx-swap-oob="true"' in body
+    )  # the chips' counts come along
+    assert 'id="sync-form" class="row sync-bar" hx-swap-oob="true"' in body  # and the buttons'
+    assert '<input type="hidden" name="kind" value="expense">' in body
     assert "<html" not in body
     Transaction.objects.filter(pk=txn.pk).update(status=Status.COMPLETED, ledger_record_id="rec-1")
     response = _poll(owner_client, company, kind="expense")

@@ -157,7 +157,11 @@ def transactions(request, company_id):
         # The poll: the rows and the chips (out of band) as they are now; polling stops
         # once nothing is queued or syncing.
         body = render(request, "portal/transactions.html#rows", context).content
-        body += render(request, "portal/transactions.html#chips", {**context, "oob": True}).content
+        oob = {**context, "oob": True}
+        body += render(request, "portal/transactions.html#chips", oob).content
+        if context["can_sync"]:
+            # The buttons' counts ("Sync everything ready (3)") move with the rows.
+            body += render(request, "portal/transactions.html#syncbar", oob).content
         response_class = HttpResponse if context["moving"] else HttpResponseStopPolling
         return response_class(body)
     return render(request, "portal/transactions.html", context)
