@@ -15,7 +15,7 @@ class HandledOutsideForm(forms.Form):
     """The reason an operator gives when settling transactions by hand (kept on each row)."""
 
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
         max_length=1000,
         help_text="What was done, e.g. \u201centered in Xero by hand on 3 March\u201d.",
     )
