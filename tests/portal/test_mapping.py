@@ -260,6 +260,22 @@ def test_inline_save_refused_shows_the_error_on_the_row_and_saves_nothing(
     assert not AuditEvent.objects.exists()
 
 
+def test_without_javascript_a_refused_row_comes_back_with_the_choice_and_the_error(
+    accountant_client, ledger
+):
+    taxis = ledger["taxis"]
+    response = accountant_client.post(
+        _url("category-save", ledger["company"], taxis.pk),
+        {"account": ledger["meals"].pk, "tax_rate": ledger["sales_tax"].pk},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    row = html.split(f'<tr id="cat-{taxis.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "has-error" in row and "Choose a tax rate from the list." in row
+    assert f'<option value="{ledger["meals"].pk}" selected>' in row
+    assert not CategoryMapping.objects.exists()
+
+
 def test_two_values_of_one_tracking_category_are_refused(accountant_client, ledger):
     response = _row_post(
         accountant_client,

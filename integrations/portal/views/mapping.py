@@ -506,13 +506,24 @@ def category_save(request, company_id, category_id):
     if not request.htmx:
         if saved:
             messages.success(request, f"“{category.name}” saved.")
-        else:
-            messages.error(
-                request,
-                f"“{category.name}” was not saved: "
-                + " ".join(str(e) for errs in form.errors.values() for e in errs),
-            )
-        return redirect(f"{reverse('portal:categories', args=[company.pk])}#cat-{category.pk}")
+            return redirect(f"{reverse('portal:categories', args=[company.pk])}#cat-{category.pk}")
+        # Without JavaScript: the whole page, with this row showing what was chosen and why
+        # it was refused (the row is put first so it is seen whatever page it was on).
+        context = _categories_context(request, membership, filters=CategoryFilterForm())
+        refused = _row(
+            category,
+            getattr(category, "mapping", None),
+            resolve.category_problem(
+                getattr(category, "mapping", None), mapping_service.CARD_SPEND
+            ),
+            None,
+            options,
+            form=form,
+        )
+        context["rows"] = [refused] + [
+            r for r in context["rows"] if r["category"].pk != category.pk
+        ]
+        return render(request, "portal/categories.html", context)
     mapping = getattr(category, "mapping", None)
     problem = resolve.category_problem(mapping, mapping_service.CARD_SPEND)
     suggestion = None
