@@ -29,6 +29,7 @@ AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.j
 API_KEY = "sandbox-dev-key"
 # axe-core's impact levels that fail a page; "moderate" and "minor" are reported, not failed.
 BLOCKING_IMPACTS = ("serious", "critical")
+PHONE = {"width": 390, "height": 844}
 
 
 # --- The sandbox's background progress --------------------------------------------------------
@@ -214,12 +215,17 @@ class Journey:
         for old in self.folder.glob("*.png"):
             old.unlink()
 
-    def shot(self, step: str, *, axe: bool = True) -> Path:
-        """Screenshot the page as it is now; check it with axe-core unless told not to (a page
-        that is not ours, such as the sandbox's Link page)."""
+    def shot(self, step: str, *, axe: bool = True, phone: bool = True) -> Path:
+        """Screenshot the page as it is now, at the desktop width and (as <step>-phone.png) a
+        phone's; check it with axe-core unless told not to."""
         slug = re.sub(r"[^a-z0-9]+", "-", step.lower()).strip("-")
         path = self.folder / f"{len(self.steps) + 1:02d}-{slug}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        if phone:
+            desktop = self.page.viewport_size
+            self.page.set_viewport_size(PHONE)
+            self.page.screenshot(path=str(path.with_name(f"{path.stem}-phone.png")), full_page=True)
+            self.page.set_viewport_size(desktop)
         self.steps.append(step)
         if axe:
             check_accessibility(self.page, f"{self.name}/{path.name}")
