@@ -206,13 +206,18 @@ def test_pinned_query_counts(staff_client, django_assert_num_queries):
 
 
 def test_company_drill_down_shows_why(staff_client):
+    from tests.models.factories import make_category
+
     company, sync = failing_company()
+    make_category(company, name="Travel")
     response = staff_client.get(reverse("staff:company", args=[company.pk]))
     body = response.content.decode()
     assert response.status_code == 200
     assert str(sync.codat_sync_id) in body
     assert 'href="/staff/status-codes/#code-5130"' in body
     assert "Open error clusters" in body
+    # Where a member of staff fixes a mapping (the admin records who changed it).
+    assert "/admin/ledger/categorymapping/add/?category=" in body
 
 
 def test_legend_lists_every_code_with_an_anchor(staff_client):
