@@ -204,6 +204,10 @@ def test_journey_a_quickbooks_online_from_sign_in_to_the_ledger(
     )
     journey.shot("receipt attached")
     assert Receipt.objects.get(transaction=lunch).upload_status == Receipt.UploadStatus.UPLOADED
+    page.get_by_role("link", name="Expenses Portal").click()
+    page.wait_for_load_state()
+    expect(page.get_by_text("Browser Bakery Inc").first).to_be_visible()
+    journey.shot("home once set up")
 
     # The sandbox's ledger viewer (staff only outside debug): the expense and its receipt.
     lunch.refresh_from_db()
