@@ -169,8 +169,8 @@ def test_journey_a_quickbooks_online_from_sign_in_to_the_ledger(
 
         map_demo_company(company)  # what those pages would have saved
 
-    # Step 4: review what is mapped; step 5: the automatic sync page (left as it is: this
-    # journey syncs by hand, from the list).
+    # Step 4: review what is mapped; step 5: the automatic sync, off (this journey syncs by
+    # hand, from the list).
     page.get_by_role("navigation", name="Browser Bakery Inc").get_by_role(
         "link", name="Review"
     ).click()
@@ -179,6 +179,9 @@ def test_journey_a_quickbooks_online_from_sign_in_to_the_ledger(
     page.get_by_role("button", name=re.compile("Looks right, continue|Continue anyway")).click()
     page.wait_for_url(f"**/c/{company.pk}/automatic-sync/")
     journey.shot("automatic sync")
+    page.get_by_label("Off: only when I sync").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Automatic sync is off")).to_be_visible()
 
     # Sync from the transactions list; the rows update live.
     page.goto(f"{base}/c/{company.pk}/transactions/")
