@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from .live import AXE, live_world, serve_axe  # noqa: F401 (fixture)
+from .live import AXE, SCREENSHOTS, live_world, serve_axe  # noqa: F401 (fixture)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -85,10 +85,27 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_call_failed = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     serve_axe(context)
     page = context.new_page()
     yield page
+    if getattr(request.node, "browser_call_failed", False):
+        # What the page showed when the test failed: a CI artifact beside the journeys' steps.
+        folder = SCREENSHOTS / "failures"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)
+        try:
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        except Exception as exc:  # a crashed page must not hide the test's own failure
+            print(f"no failure screenshot: {exc}")
     context.close()
