@@ -208,11 +208,12 @@ class Journey:
     page: object
     steps: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    axe_findings: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.folder = SCREENSHOTS / self.name
         self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
+        for old in [*self.folder.glob("*.png"), *self.folder.glob("axe.json")]:
             old.unlink()
 
     def shot(self, step: str, *, axe: bool = True, phone: bool = True) -> Path:
@@ -228,7 +229,10 @@ class Journey:
             self.page.set_viewport_size(desktop)
         self.steps.append(step)
         if axe:
-            check_accessibility(self.page, f"{self.name}/{path.name}")
+            found = check_accessibility(self.page, f"{self.name}/{path.name}")
+            # Every step's lesser findings, as a CI artifact beside the screenshots.
+            self.axe_findings[path.name] = found
+            (self.folder / "axe.json").write_text(json.dumps(self.axe_findings, indent=2))
         return path
 
 
@@ -244,12 +248,13 @@ def serve_axe(context) -> None:
         )
 
 
-def check_accessibility(page, where: str) -> None:
-    """No serious or critical axe-core violation on the page as it is now."""
+def check_accessibility(page, where: str) -> list[dict]:
+    """No serious or critical axe-core violation on the page as it is now. Returns every
+    violation found (moderate and minor ones are not failures, but worth reading)."""
     if not AXE.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"axe-core is missing ({AXE}); `make test` installs it with npm ci")
-        return  # conftest has said why once; the journey itself still runs
+        return []  # conftest has said why once; the journey itself still runs
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Served from disk at the page's own origin (see serve_axe), so the portal's CSP
         # (script-src 'self') stays on while axe runs; an inline copy would be refused.
@@ -258,22 +263,23 @@ def check_accessibility(page, where: str) -> None:
     results = page.evaluate(
         "async () => (await window.axe.run(document, {resultTypes: ['violations']})).violations"
     )
-    blocking = [v for v in results if v.get("impact") in BLOCKING_IMPACTS]
+    summary = [
+        {
+            "rule": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"][:5]],
+            "why": v["nodes"][0].get("failureSummary", "") if v["nodes"] else "",
+        }
+        for v in results
+    ]
+    blocking = [v for v in summary if v["impact"] in BLOCKING_IMPACTS]
     if blocking:
-        summary = [
-            {
-                "rule": v["id"],
-                "impact": v["impact"],
-                "help": v["help"],
-                "nodes": [n["target"] for n in v["nodes"][:5]],
-                "why": v["nodes"][0].get("failureSummary", "") if v["nodes"] else "",
-            }
-            for v in blocking
-        ]
         raise AssertionError(
             f"axe-core: serious/critical violations on {where} ({page.url}):\n"
-            + json.dumps(summary, indent=2)
+            + json.dumps(blocking, indent=2)
         )
+    return summary
 
 
 def staff_sign_in(page, base: str, username: str, password: str, next_path: str) -> None:
