@@ -219,3 +219,19 @@ def test_setting_handled_by_hand_without_a_reason_is_a_form_error_not_a_crash(ad
     )
     txn.refresh_from_db()
     assert txn.status == "failed"
+
+
+def test_settling_by_hand_resolves_the_cluster_and_refreshes_the_summary(
+    company, admin_user, django_capture_on_commit_callbacks
+):
+    from integrations.syncs.models import CompanyHealth
+
+    txn = make_transaction(company, **FAILED)
+    cluster = make_cluster(company, txn)
+    with django_capture_on_commit_callbacks(execute=True):
+        operator.mark_handled_outside(
+            Transaction.objects.filter(pk=txn.pk), reason="Written off", actor=admin_user
+        )
+    cluster.refresh_from_db()
+    assert cluster.state == "resolved"
+    assert CompanyHealth.objects.filter(company=company).exists()

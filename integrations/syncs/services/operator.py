@@ -56,6 +56,23 @@ def _audit(actor, action: str, rows: list, *, before: dict, after: dict) -> None
     )
 
 
+def _refresh_summaries(company_ids, transaction_ids=None) -> None:
+    """Once the change commits: the companies' health rows, and (for settled transactions) the
+    error clusters they were open in, so the staff pages show it at once, not at the next
+    repair. A summary failure never undoes the operator's change (health.safely)."""
+    from . import health
+
+    def settle(ids):
+        health.recount_clusters(health.resolve_completed(ids))
+
+    def refresh():
+        if transaction_ids:
+            health.safely(settle, list(transaction_ids))
+        health.safely(health.refresh_companies, sorted(set(company_ids)))
+
+    db_transaction.on_commit(refresh)
+
+
 def retry_failed(transactions: QuerySet, *, actor) -> int:
     """Put failed transactions back to ready and ask for a pre-flight of their companies.
 
@@ -83,6 +100,7 @@ def retry_failed(transactions: QuerySet, *, actor) -> int:
         )
         for company_id in sorted({r.company_id for r in rows}):
             tasks.enqueue_preflight(company_id)
+        _refresh_summaries({r.company_id for r in rows})
     return len(rows)
 
 
@@ -144,6 +162,8 @@ def mark_handled_outside(transactions: QuerySet, *, reason: str, actor) -> int:
                 before={"status": status},
                 after={"status": Status.HANDLED.value, "handled_reason": reason},
             )
+        if rows:
+            _refresh_summaries({r.company_id for r in rows}, [r.pk for r in rows])
     return len(rows)
 
 
