@@ -18,7 +18,7 @@ import uuid
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
-from . import conf, jsonutil, limits, outbox, push_options, rules, serializers, services
+from . import conf, jsonutil, limits, outbox, push_options, rules, seeds, serializers, services
 from .errors import validation_item
 from .models import (
     LedgerRecord,
@@ -588,8 +588,6 @@ def _describe_new_account(platform, data: dict) -> None:
     """A pushed account is read back like any other: its type from the category when none was
     sent, Active, and what it may be used for worked out from its type on this platform (the
     same rules the seeded charts follow), so a new expense account is offered for spend."""
-    from . import seeds
-
     account_type = data.get("type") or str(data.get("fullyQualifiedCategory") or "").split(".")[0]
     if account_type not in services.MAPPING_ACCOUNT_TYPES:
         account_type = "Unknown"
