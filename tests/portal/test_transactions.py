@@ -483,6 +483,18 @@ def test_a_receipt_is_stored_and_sent_when_the_transaction_is_in_the_ledger(owne
     assert 'hx-trigger="every 3s"' in body  # the upload's state is followed live
 
 
+def test_the_status_box_stops_saying_receipt_missing_once_a_receipt_is_added(owner_client, company):
+    txn = factories.make_transaction(company, status=Status.COMPLETED, ledger_record_id="1")
+    page = owner_client.get(reverse("portal:transaction", args=[company.pk, txn.pk]))
+    assert "without a receipt" in page.content.decode()
+    with mock.patch("integrations.syncs.services.attach.tasks.enqueue_receipts"):
+        response = _upload(owner_client, company, txn, "lunch.pdf", PDF, htmx=True)
+    body = response.content.decode()
+    # The status box travels with the receipts box, out of band, and has moved on.
+    assert '<div id="txn-status" hx-swap-oob="true"' in body
+    assert "without a receipt" not in body
+
+
 def test_a_receipt_on_spend_not_yet_synced_waits_for_it(owner_client, company):
     txn = factories.make_transaction(company, status=Status.READY)
     with mock.patch("integrations.syncs.services.attach.tasks.enqueue_receipts") as enqueue:

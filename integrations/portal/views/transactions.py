@@ -263,37 +263,33 @@ def _mapping(company, txn):
 def transaction_detail(request, company_id, transaction_id):
     membership = company_access(request, company_id, Capability.VIEW)
     txn = _transaction(membership, transaction_id)
-    plain = txn.plain_status
-    moving = plain in MOVING
-    if request.htmx and request.htmx.target == "txn-status":
-        # The status box's poll while the transaction syncs; it stops once it has landed.
-        context = {
-            "membership": membership,
-            "company": membership.company,
-            "txn": txn,
-            "plain": plain,
-            "moving": moving,
-            "fix": fix_link(txn),
-            "poll_seconds": POLL_SECONDS,
-            "can_sync": membership.can_edit and txn.status in SENDABLE,
-            **_receipts_context(membership, txn),
-        }
-        body = render(request, "portal/transaction.html#status", context).content
-        return HttpResponse(body) if moving else HttpResponseStopPolling(body)
     context = {
         "membership": membership,
         "company": membership.company,
-        "section": "transactions",
         "txn": txn,
-        "plain": plain,
-        "moving": moving,
-        "fix": fix_link(txn),
-        "history": _history(txn),
-        "mapping": _mapping(membership.company, txn),
-        "can_sync": membership.can_edit and txn.status in SENDABLE,
+        **_status_context(membership, txn),
         **_receipts_context(membership, txn),
     }
+    if request.htmx and request.htmx.target == "txn-status":
+        # The status box's poll while the transaction syncs; it stops once it has landed.
+        body = render(request, "portal/transaction.html#status", context).content
+        return HttpResponse(body) if context["moving"] else HttpResponseStopPolling(body)
+    context.update(
+        section="transactions",
+        history=_history(txn),
+        mapping=_mapping(membership.company, txn),
+    )
     return render(request, "portal/transaction.html", context)
+
+
+def _status_context(membership, txn):
+    plain = txn.plain_status
+    return {
+        "plain": plain,
+        "moving": plain in MOVING,
+        "fix": fix_link(txn),
+        "can_sync": membership.can_edit and txn.status in SENDABLE,
+    }
 
 
 @login_required
@@ -319,29 +315,33 @@ def transaction_receipts(request, company_id, transaction_id):
         elif not request.htmx:
             # (htmx swaps only 2xx answers, so the box with the error comes back as 200.)
             status = 400
+    if form is None:
+        # A receipt was added: read the transaction again, its plain status may have moved on.
+        txn = _transaction(membership, transaction_id)
     context = {
         "membership": membership,
         "company": membership.company,
         "txn": txn,
+        **_status_context(membership, txn),
         **_receipts_context(membership, txn, form),
     }
     if request.method == "POST" and form is not None and not request.htmx:
         # Without JavaScript: the whole page again, with the form's error.
         context.update(
             section="transactions",
-            plain=txn.plain_status,
-            moving=txn.plain_status in MOVING,
-            fix=fix_link(txn),
             history=_history(txn),
             mapping=_mapping(membership.company, txn),
-            can_sync=membership.can_edit and txn.status in SENDABLE,
         )
         return render(request, "portal/transaction.html", context, status=status)
+    # The status box at the top says "receipt missing" until a receipt arrives, so it travels
+    # with the receipts box (out of band) and never contradicts it.
+    body = (
+        render(request, "portal/transaction.html#receipts", context).content
+        + render(request, "portal/transaction.html#status", {**context, "status_oob": True}).content
+    )
     if request.method == "GET" and not context["receipts_moving"]:
-        return HttpResponseStopPolling(
-            render(request, "portal/transaction.html#receipts", context).content
-        )
-    return render(request, "portal/transaction.html#receipts", context, status=status)
+        return HttpResponseStopPolling(body)
+    return HttpResponse(body, status=status)
 
 
 @login_required
