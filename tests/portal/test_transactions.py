@@ -255,7 +255,7 @@ def test_sync_selected_sends_only_the_ticked_rows(owner_client, company, sync_no
     response = _sync(owner_client, company, action="selected", ids=[chosen.pk], status="ready")
     assert sync_now.call_args.kwargs["transaction_ids"] == [chosen.pk]
     assert sync_now.call_args.kwargs["retry_failed"] is True
-    assert b"1 sent to the ledger" in response.content
+    assert b"1 transaction sent to the ledger" in response.content
     # Back to the list as it was filtered.
     assert response.redirect_chain[-1][0].endswith("?status=ready")
 
@@ -314,7 +314,7 @@ def test_sync_now_runs_pre_flight_for_real(owner_client, company):
     txn.refresh_from_db()
     assert txn.status == Status.NEEDS_ATTENTION
     assert not push.called
-    assert b"1 need attention first" in response.content
+    assert b"1 transaction needs attention first" in response.content
     assert escape(txn.needs_attention_reason) in response.content.decode()
 
 

@@ -196,16 +196,23 @@ def transactions_sync(request, company_id):
     if result.queued:
         messages.success(
             request,
-            f"{result.queued} sent to the ledger's queue; their status updates below as they sync.",
+            f"{_count(result.queued)} sent to the ledger's queue; "
+            "the list below updates as they sync.",
         )
     if result.needs_attention:
+        verb = "needs" if result.needs_attention == 1 else "need"
         messages.warning(
             request,
-            f"{result.needs_attention} need attention first: each says why and where to fix it.",
+            f"{_count(result.needs_attention)} {verb} attention first: "
+            "each says why and where to fix it.",
         )
     if not result.queued and not result.needs_attention:
         messages.info(request, "Nothing was ready to sync.")
     return redirect(back)
+
+
+def _count(n: int) -> str:
+    return "1 transaction" if n == 1 else f"{n} transactions"
 
 
 # --- One transaction -----------------------------------------------------------------------------
