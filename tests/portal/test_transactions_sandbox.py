@@ -51,7 +51,7 @@ def test_sync_now_then_a_receipt_lands_in_the_ledger(client, codat):  # noqa: F8
         {"action": "selected", "ids": [txn.pk]},
         follow=True,
     )
-    assert b"1 sent to the ledger" in response.content
+    assert b"1 transaction sent to the ledger" in response.content
     follow.poll_due()  # the poller's pass (the sandbox finishes a sync when it is read)
     txn.refresh_from_db()
     assert txn.status == Transaction.Status.COMPLETED and txn.ledger_record_id
