@@ -253,7 +253,10 @@ class Transaction(models.Model):
 
     def __str__(self):
         what = self.merchant_name or self.get_kind_display()
-        return f"{what} {self.total_amount} {self.currency} on {self.issue_date}"
+        # Amounts are stored to 4 places (Codat's precision); people read money to 2.
+        amount = self.total_amount
+        shown = f"{amount:.2f}" if amount is not None else "?"
+        return f"{what} {shown} {self.currency} on {self.issue_date}"
 
     @property
     def total_amount(self):
