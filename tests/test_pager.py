@@ -7,7 +7,7 @@ def test_the_pager_keeps_the_filters_and_says_where_you_are():
     html = render_to_string(
         "includes/pager.html", {"page": page, "query": "health=failing", "counted": True}
     )
-    assert "51–100 of 120" in html
+    assert "51\u2013100 of 120" in html
     assert "Page 2 of 3" in html
     assert 'href="?health=failing&amp;page=1"' in html
     assert 'href="?health=failing&amp;page=3"' in html
