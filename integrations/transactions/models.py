@@ -181,7 +181,9 @@ class Transaction(models.Model):
                 fields=["company", "partner_reference"],
                 condition=~Q(partner_reference=""),
                 name="transaction_unique_company_partner_reference",
-                violation_error_message="This company already has a transaction with that reference.",
+                violation_error_message=(
+                    "This company already has a transaction with that reference."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(currency__regex=CURRENCY_CODE),
