@@ -69,6 +69,8 @@ def test_it_gives_each_user_their_role():
         ("carol", "Globex Outdoor Inc"): "owner",
         ("erin", "Globex Outdoor Inc"): "member",
         ("dave", "Globex Outdoor Inc"): "accountant",
+        ("alice", "Hooli Bakery Inc"): "owner",
+        ("dave", "Hooli Bakery Inc"): "accountant",
     }
 
 

@@ -76,6 +76,28 @@ COMPANIES = [
             ("REI", "GEAR", "globex-0002", 4, "USD", "329.99", "26.40", "draft"),
         ],
     },
+    {
+        # Left unconnected on purpose (connect_demo links only the two above): the company in
+        # which a person walks the whole journey by hand, from choosing the software on.
+        "name": "Hooli Bakery Inc",
+        "members": [
+            ("alice", Membership.Role.OWNER),
+            ("dave", Membership.Role.ACCOUNTANT),
+        ],
+        "categories": [
+            ("TRAVEL", "Travel"),
+            ("MEALS", "Meals"),
+            ("FLOUR", "Ingredients"),
+        ],
+        "cards": [
+            ("hooli-0001", "Bakery card", "Alice Archer", "3005", "USD"),
+        ],
+        "transactions": [
+            ("Amtrak", "TRAVEL", "hooli-0001", 5, "USD", "84.00", "0.00", "ready"),
+            ("Flour & Co", "FLOUR", "hooli-0001", 2, "USD", "41.50", "0.00", "ready"),
+            ("King Arthur Baking", "FLOUR", "hooli-0001", 1, "USD", "126.00", "0.00", "draft"),
+        ],
+    },
 ]
 
 
