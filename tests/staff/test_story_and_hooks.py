@@ -28,7 +28,7 @@ def test_the_health_story_gives_staff_a_failing_company_once():
     assert row.score == CompanyHealth.objects.order_by("-score").first().score
     cluster = ErrorCluster.objects.get()
     assert (cluster.status_code, cluster.transactions_count) == (5130, 3)
-    assert CompanyHealth.objects.count() == Company.objects.count() == 3
+    assert CompanyHealth.objects.count() == Company.objects.count() == 4  # 3 demo + Initech
 
     again = call_command("seed_health_story", stdout=StringIO())
     assert "was there" in again
