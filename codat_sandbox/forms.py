@@ -56,3 +56,11 @@ class FaultSettingsForm(forms.ModelForm):
 
 class ConnectionActionForm(forms.Form):
     action = forms.ChoiceField(choices=[("deauthorize", "Deauthorize"), ("relink", "Re-link")])
+
+
+class AccountStatusForm(forms.Form):
+    """Archive or restore one account, as a bookkeeper does in the ledger itself: pushes that
+    use an archived account are then refused the way the real platform refuses them."""
+
+    account_id = forms.CharField(max_length=100)
+    account_status = forms.ChoiceField(choices=[("Archived", "Archive"), ("Active", "Restore")])

@@ -13,12 +13,14 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
-from ..forms import ConnectionActionForm, FaultSettingsForm
+from ..forms import AccountStatusForm, ConnectionActionForm, FaultSettingsForm
 from ..models import (
     FaultSettings,
+    LedgerRecord,
     SandboxAttachment,
     SandboxCompany,
     SandboxConnection,
@@ -207,6 +209,8 @@ def download_attachment(request, company_id, attachment_id):
 @require_POST
 def faults(request, company_id):
     company = get_object_or_404(SandboxCompany, pk=company_id)
+    if "account_status" in request.POST:
+        return _set_account_status(request, company)
     if "action" in request.POST:
         form = ConnectionActionForm(request.POST)
         conn = company.accounting_connection()
@@ -227,4 +231,24 @@ def faults(request, company_id):
         messages.success(request, "Fault settings saved.")
     else:
         messages.error(request, "Fault settings were not saved. " + form.error_summary())
+    return redirect("codat_sandbox:ledger", company_id=company.id)
+
+
+def _set_account_status(request, company):
+    form = AccountStatusForm(request.POST)
+    record = None
+    if form.is_valid():
+        record = LedgerRecord.objects.filter(
+            company=company, data_type="chartOfAccounts", record_id=form.cleaned_data["account_id"]
+        ).first()
+    if record is None:
+        messages.error(request, "No such account in this ledger; nothing changed.")
+        return redirect("codat_sandbox:ledger", company_id=company.id)
+    status = form.cleaned_data["account_status"]
+    metadata = {**(record.data.get("metadata") or {}), "isDeleted": False}
+    record.data = {**record.data, "status": status, "metadata": metadata}
+    record.modified = timezone.now()
+    record.save(update_fields=["data", "modified"])
+    verb = "archived" if status == "Archived" else "restored"
+    messages.success(request, f"Account {record.data.get('name', record.record_id)} {verb}.")
     return redirect("codat_sandbox:ledger", company_id=company.id)

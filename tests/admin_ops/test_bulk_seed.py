@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count, Max, Q
 
+from integrations.companies.management.commands import seed_demo
 from integrations.companies.models import Company, Connection
 from integrations.syncs.models import (
     CompanyHealth,
@@ -22,7 +23,8 @@ FAILED_ITEMS = ["PushError", "ValidationError"]
 def test_a_tiny_bulk_seed_is_consistent():
     """One seed, every check (the seed is the slow part, so it runs once)."""
     call_command("seed_demo", companies=20, transactions=500, seed=3, stdout=None)
-    seeded = Company.objects.exclude(name__in=["Acme Coffee Ltd", "Globex Outdoor Inc"])
+    demo = [spec["name"] for spec in seed_demo.COMPANIES]
+    seeded = Company.objects.exclude(name__in=demo)
     seeded_ids = list(seeded.values_list("pk", flat=True))
     check_it_makes_the_companies_and_transactions_asked_for(seeded)
     check_each_transaction_status_matches_its_sync_history(seeded)

@@ -4,9 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from codat_sandbox import engine
-from codat_sandbox.models import FaultSettings, SandboxConnection
+from codat_sandbox.models import FaultSettings, LedgerRecord, SandboxConnection
 
-from .conftest import AUTH, PREFIX, expense, link_company
+from .conftest import AUTH, PREFIX, expense, expense_account, link_company
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +98,47 @@ def test_the_connection_can_be_deauthorized_and_relinked(api, client):
 
 def test_unknown_company_is_404(client):
     assert client.get(f"{PREFIX}/ledger/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_an_account_archived_in_the_viewer_refuses_spend_until_restored(api, client):
+    # A person walking the "archived account" story by hand archives it here, as a bookkeeper
+    # would in Xero; the next push that uses it is refused the way the platform refuses it.
+    linked = link_company(api, platform_key="gbol", name="Archive Co")
+    cid = linked["company"]["id"]
+    account = expense_account(api, cid)
+    faults_url = f"{PREFIX}/ledger/{cid}/faults/"
+
+    archive = {"account_id": account["id"], "account_status": "Archived"}
+    assert client.post(faults_url, archive).status_code == 302
+    record = LedgerRecord.objects.get(
+        company_id=cid, data_type="chartOfAccounts", record_id=account["id"]
+    )
+    assert record.data["status"] == "Archived"
+    page = client.get(f"{PREFIX}/ledger/{cid}/").content.decode()
+    assert f'aria-label="Restore {record.data["name"]}"' in page
+
+    txn = expense(api, linked)
+    # (mappingOptions no longer offers the archived account, so the line names it itself.)
+    txn["lines"][0]["accountRef"] = {"id": account["id"]}
+    sync_id = api.post(f"/companies/{cid}/sync/expenses/expense-transactions", [txn]).json()[
+        "syncId"
+    ]
+    engine.advance()
+    items = api.get(f"/companies/{cid}/sync/expenses/syncs/{sync_id}/transactions").json()
+    assert "is archived and cannot be used" in str(items)
+
+    client.post(faults_url, {"account_id": account["id"], "account_status": "Active"})
+    record.refresh_from_db()
+    assert record.data["status"] == "Active"
+
+
+def test_archiving_an_unknown_account_changes_nothing(api, client):
+    linked = link_company(api, name="Unknown Co")
+    cid = linked["company"]["id"]
+    before = list(LedgerRecord.objects.filter(company_id=cid).values_list("data", flat=True))
+    response = client.post(
+        f"{PREFIX}/ledger/{cid}/faults/", {"account_id": "nope", "account_status": "Archived"}
+    )
+    assert response.status_code == 302
+    after = list(LedgerRecord.objects.filter(company_id=cid).values_list("data", flat=True))
+    assert after == before
