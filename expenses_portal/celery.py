@@ -1,8 +1,11 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expenses_portal.settings")
+# `filesystem://` (the broker of `make run`) writes each message whole: see broker.py.
+TRANSPORT_ALIASES["filesystem"] = "expenses_portal.broker:Transport"
 
 app = Celery("expenses_portal")
 # Every Celery setting lives in Django settings under the CELERY_ prefix, read from the environment.

@@ -206,13 +206,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # Broadcast (pidbox) messages would otherwise go to ./control in whatever directory the
     # worker was started from.
     _control_dir = VAR_DIR / "celery" / "control"
-    for _d in (_queue_dir, _processed_dir, _control_dir):
+    # Messages are written here and renamed into the queue whole (expenses_portal/broker.py).
+    _staging_dir = VAR_DIR / "celery" / "staging"
+    for _d in (_queue_dir, _processed_dir, _control_dir, _staging_dir):
         _d.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
         "control_folder": str(_control_dir),
+        "staging_folder": str(_staging_dir),
         "store_processed": False,
     }
 # Work state lives in our own tables (sync rows, push operations); task results are not kept.
