@@ -101,8 +101,9 @@ def main():
     url = f"http://{HOST_PORT}/"
     print(f"\nExpenses Portal: {url}  (web, worker and beat are starting; Ctrl-C stops all)")
     print(
-        "Demo logins (password for all: expenses-demo): alice (owner, Acme Coffee Ltd), "
-        "bob (viewer, Acme Coffee Ltd), carol (owner, Globex Outdoor Inc), staff (staff + admin)"
+        "Demo logins (password for all: expenses-demo): alice (owner, Acme Coffee Ltd and "
+        "Hooli Bakery Inc, not yet connected), bob (viewer, Acme), carol (owner, Globex Outdoor "
+        "Inc), erin (member, Globex), dave (accountant of all three), staff (staff + admin)"
     )
     print(f"Codat sandbox: {url}codat-sandbox/ledger/")
     # The development key works only with DJANGO_DEBUG on (expenses_portal/settings.py).
