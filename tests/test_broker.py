@@ -9,7 +9,7 @@ from expenses_portal import broker
 
 
 def _connection(tmp_path):
-    folders = {name: tmp_path / name for name in ("queue", "processed", "staging")}
+    folders = {name: tmp_path / name for name in ("queue", "processed", "staging", "control")}
     for folder in folders.values():
         folder.mkdir()
     options = {
@@ -17,6 +17,8 @@ def _connection(tmp_path):
         "data_folder_out": str(folders["queue"]),
         "processed_folder": str(folders["processed"]),
         "staging_folder": str(folders["staging"]),
+        # (kombu would otherwise make ./control wherever the tests run)
+        "control_folder": str(folders["control"]),
     }
     return Connection("filesystem://", transport_options=options), folders
 
